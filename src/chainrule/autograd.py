@@ -1,0 +1,198 @@
+"""Reverse-mode automatic differentiation.
+
+Every differentiable operation is a :class:`Function` subclass with a ``forward``
+that computes the result from plain NumPy arrays and a ``backward`` that maps the
+gradient of the result to the gradients of the inputs. ``Function.apply`` runs
+the forward pass and, when gradients are wanted, links the result into the graph.
+
+``backward`` walks the graph in reverse topological order (computed iteratively,
+so deep graphs never hit Python's recursion limit) and applies the chain rule
+
+    ∂L/∂x = Σ over every use of x  (∂L/∂out) · (∂out/∂x).
+
+Broadcasting is undone in exactly one place, :func:`unbroadcast`, and every
+gradient's shape is checked against its input's shape before it is accumulated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+
+from .tensor import Tensor
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations currently record the graph."""
+    return getattr(_state, "grad_enabled", True)
+
+
+@contextlib.contextmanager
+def _grad_mode(enabled: bool):
+    previous = is_grad_enabled()
+    _state.grad_enabled = enabled
+    try:
+        yield
+    finally:
+        _state.grad_enabled = previous
+
+
+def no_grad():
+    """Context manager (and decorator) that stops graph recording, like ``torch.no_grad``."""
+    return _grad_mode(False)
+
+
+def enable_grad():
+    """Context manager that turns graph recording back on inside ``no_grad``."""
+    return _grad_mode(True)
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``grad`` back to ``shape``: the adjoint of NumPy broadcasting.
+
+    Broadcasting copies an input along new leading axes and along axes of size 1;
+    the gradient of a copy is the sum of the copies' gradients.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
+
+
+class Function:
+    """One node of the graph: an operation with its forward and backward rule.
+
+    Subclasses implement ``forward(self, *arrays, **options) -> ndarray`` and
+    ``backward(self, grad) -> gradient or tuple of gradients`` (one per tensor
+    input, ``None`` where an input needs none). Anything ``backward`` needs is
+    saved on ``self`` during ``forward``.
+    """
+
+    #: Set on ops that are only defined for floating-point inputs.
+    float_only = True
+
+    __slots__ = ("inputs", "needs_grad", "__dict__")
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        if all(type(x) is Tensor for x in inputs):
+            tensors = inputs
+        else:
+            tensors = _as_tensors(inputs)
+        if cls.float_only:
+            for t in tensors:
+                if t.data.dtype.kind != "f":
+                    raise TypeError(
+                        f"{cls.__name__} needs floating-point tensors, got one of dtype "
+                        f"{t.data.dtype} and shape {t.shape}; convert it with .float()"
+                    )
+        fn = cls()
+        out = fn.forward(*(t.data for t in tensors), **options)
+        needs_grad = tuple(t.requires_grad for t in tensors)
+        record = is_grad_enabled() and any(needs_grad)
+        result = Tensor._wrap(out, requires_grad=record)
+        if record:
+            fn.inputs = tensors
+            fn.needs_grad = needs_grad
+            result._ctx = fn
+        return result
+
+    def forward(self, *arrays, **options) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad: np.ndarray):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Drop the saved arrays and the links to the inputs: the graph is freed."""
+        self.__dict__.clear()
+        self.inputs = None
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+
+def _as_tensors(inputs) -> tuple:
+    """Wrap constants; a Python number takes the dtype of the op's first tensor.
+
+    (A 0-d float64 array would otherwise promote a float32 computation to float64.)
+    """
+    hint = next((x.data.dtype for x in inputs if isinstance(x, Tensor)), None)
+    return tuple(x if isinstance(x, Tensor) else Tensor._constant(x, hint) for x in inputs)
+
+
+def _topological_order(root) -> list:
+    """Tensors reachable from ``root`` through recorded ops, inputs before outputs."""
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        fn = node._ctx
+        if fn is not None:
+            if fn.inputs is None:
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time: its saved values were "
+                    "freed by the first backward(). Pass retain_graph=True to the first call."
+                )
+            for parent, needed in zip(fn.inputs, fn.needs_grad):
+                if needed and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
+    """Accumulate ∂root/∂leaf into ``leaf.grad`` for every leaf that requires grad."""
+    order = _topological_order(root)
+    grads = {id(root): grad}
+    for node in reversed(order):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        fn = node._ctx
+        if fn is None:
+            if node.requires_grad:
+                if node.grad is None:
+                    node.grad = Tensor._wrap(np.array(g, dtype=node.data.dtype, copy=True))
+                else:
+                    node.grad.data += g
+            continue
+        if node._retains_grad:
+            node.grad = Tensor._wrap(np.array(g, copy=True))
+        input_grads = fn.backward(g)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        for parent, needed, pg in zip(fn.inputs, fn.needs_grad, input_grads):
+            if not needed or pg is None:
+                continue
+            pg = unbroadcast(np.asarray(pg), parent.data.shape)
+            if pg.shape != parent.data.shape:
+                raise RuntimeError(
+                    f"{fn.name}.backward returned a gradient of shape {pg.shape} for an input "
+                    f"of shape {parent.data.shape}"
+                )
+            if pg.dtype != parent.data.dtype:
+                pg = pg.astype(parent.data.dtype, copy=False)
+            key = id(parent)
+            if key in grads:
+                grads[key] = grads[key] + pg
+            else:
+                grads[key] = pg
+        if not retain_graph:
+            fn.release()

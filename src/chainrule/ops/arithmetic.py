@@ -1,0 +1,161 @@
+"""Arithmetic: the four operations, powers, negation and matrix products.
+
+Gradients here are written for the broadcast shape; the engine sums them back
+to each input's shape (``autograd.unbroadcast``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+
+
+class Add(Function):
+    float_only = False
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    float_only = False
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, grad):
+        return grad, -grad
+
+
+class Mul(Function):
+    """∂(ab)/∂a = b, ∂(ab)/∂b = a."""
+
+    float_only = False
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, grad):
+        return grad * self.b, grad * self.a
+
+
+class Div(Function):
+    """∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, grad):
+        grad_a = grad / self.b
+        return grad_a, -grad_a * self.a / self.b
+
+
+class Pow(Function):
+    """∂(aᵇ)/∂a = b·aᵇ⁻¹, ∂(aᵇ)/∂b = aᵇ·ln a."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = np.power(a, b)
+        return self.out
+
+    def backward(self, grad):
+        a, b = self.a, self.b
+        grad_a = grad * b * np.power(a, b - 1)
+        needs_b = self.needs_grad[1]
+        grad_b = None
+        if needs_b:
+            # PyTorch's convention: where a == 0 (and b >= 0) the log term contributes 0.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_a = np.where(a == 0, 0.0, np.log(np.where(a == 0, 1.0, a)))
+            grad_b = grad * self.out * log_a
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    float_only = False
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, grad):
+        return -grad
+
+
+def _check_matmul_shapes(a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+    inner_a = a.shape[-1]
+    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if inner_a != inner_b:
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied ({inner_a} != {inner_b})"
+        )
+
+
+class MatMul(Function):
+    """Batched matrix product with NumPy's rules for 1-d operands.
+
+    For C = A B:  ∂L/∂A = ∂L/∂C · Bᵀ,  ∂L/∂B = Aᵀ · ∂L/∂C.
+    """
+
+    def forward(self, a, b):
+        _check_matmul_shapes(a, b)
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, grad):
+        a, b = self.a, self.b
+        # Promote 1-d operands to matrices so one rule serves every case.
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        if a.ndim == 1:
+            grad = np.expand_dims(grad, -2)
+        if b.ndim == 1:
+            grad = np.expand_dims(grad, -1)
+        grad_a = grad_b = None
+        if self.needs_grad[0]:
+            grad_a = grad @ np.swapaxes(b2, -1, -2)
+            if a.ndim == 1:
+                grad_a = grad_a.reshape(grad_a.shape[:-2] + (-1,)).sum(axis=tuple(range(grad_a.ndim - 2)))
+        if self.needs_grad[1]:
+            grad_b = np.swapaxes(a2, -1, -2) @ grad
+            if b.ndim == 1:
+                grad_b = grad_b[..., 0].sum(axis=tuple(range(grad_b.ndim - 2)))
+        return grad_a, grad_b
+
+
+class Linear(Function):
+    """y = x Wᵀ + b in one op (x: [..., in], W: [out, in], b: [out]), as ``F.linear``.
+
+    ∂L/∂x = g W,  ∂L/∂W = gᵀ x (summed over the batch),  ∂L/∂b = Σ g.
+    """
+
+    def forward(self, x, weight, bias=None):
+        if x.shape[-1] != weight.shape[1]:
+            raise ValueError(
+                f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight expects "
+                f"{weight.shape[1]} (weight shape {weight.shape})"
+            )
+        self.x, self.weight = x, weight
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    def backward(self, grad):
+        x, weight = self.x, self.weight
+        grad_x = grad @ weight if self.needs_grad[0] else None
+        grad_w = None
+        if self.needs_grad[1]:
+            g2 = grad.reshape(-1, grad.shape[-1])
+            grad_w = g2.T @ x.reshape(-1, x.shape[-1])
+        if len(self.needs_grad) == 2:
+            return grad_x, grad_w
+        grad_b = grad.reshape(-1, grad.shape[-1]).sum(axis=0) if self.needs_grad[2] else None
+        return grad_x, grad_w, grad_b

@@ -1,0 +1,178 @@
+"""Convolution and pooling over [N, C, H, W] images, vectorised.
+
+Convolution is a matrix product over patches ("im2col"): every output pixel's
+receptive field becomes a row of a patch matrix, so
+
+    out[n, o, i, j] = Σ_{c, p, q} w[o, c, p, q] · x_pad[n, c, i·s + p, j·s + q] + b[o]
+
+is one ``patches @ Wᵀ``. Its backward is two more products, and the patch
+gradients are added back into the image by a loop over the kernel's p × q
+positions only (never over the batch or the output pixels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..autograd import Function
+
+
+def pair(value, name: str = "value") -> tuple[int, int]:
+    """``3`` → ``(3, 3)``; ``(3, 5)`` stays."""
+    if isinstance(value, (int, np.integer)):
+        return int(value), int(value)
+    value = tuple(int(v) for v in value)
+    if len(value) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value}")
+    return value
+
+
+def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """⌊(size + 2·padding − kernel) / stride⌋ + 1, as PyTorch computes it."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _geometry(op: str, x_shape, kernel, stride, padding):
+    """Output height and width, with a clear error where the window does not fit."""
+    if len(x_shape) != 4:
+        raise ValueError(f"{op}: expected a 4-d input [N, C, H, W], got shape {tuple(x_shape)}")
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    h, w = x_shape[2], x_shape[3]
+    if kh > h + 2 * ph or kw > w + 2 * pw:
+        raise ValueError(
+            f"{op}: kernel {kh}x{kw} is larger than the padded input {h + 2 * ph}x{w + 2 * pw} "
+            f"(input {h}x{w}, padding {ph},{pw})"
+        )
+    if sh < 1 or sw < 1:
+        raise ValueError(f"{op}: stride must be positive, got {stride}")
+    return output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
+
+
+def _pad(x, padding, value=0.0):
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+def _window(kh_index, kw_index, stride, out_hw):
+    """The slice of the padded input that kernel position (p, q) sees for every output pixel."""
+    (sh, sw), (oh, ow) = stride, out_hw
+    return (slice(None), slice(None),
+            slice(kh_index, kh_index + sh * (oh - 1) + 1, sh),
+            slice(kw_index, kw_index + sw * (ow - 1) + 1, sw))
+
+
+def _unpad(grad, padding):
+    ph, pw = padding
+    return grad[:, :, ph:grad.shape[2] - ph, pw:grad.shape[3] - pw]
+
+
+class Conv2d(Function):
+    def forward(self, x, weight, bias=None, stride=1, padding=0):
+        stride, padding = pair(stride, "stride"), pair(padding, "padding")
+        n, c = x.shape[:2] if x.ndim == 4 else (None, None)
+        out_c, in_c, kh, kw = weight.shape
+        oh, ow = _geometry("conv2d", x.shape, (kh, kw), stride, padding)
+        if c != in_c:
+            raise ValueError(f"conv2d: input has {c} channels (shape {x.shape}) but the weight "
+                             f"{weight.shape} expects {in_c}")
+        xp = _pad(x, padding)
+        windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::stride[0], ::stride[1]][:, :, :oh, :ow]
+        # [N, OH, OW, C, KH, KW] in memory order, so each row is one receptive field.
+        patches = np.ascontiguousarray(windows.transpose(0, 2, 3, 1, 4, 5)).reshape(n * oh * ow, in_c * kh * kw)
+        w2 = weight.reshape(out_c, -1)
+        out = patches @ w2.T
+        if bias is not None:
+            out += bias
+        self.patches, self.weight, self.stride, self.padding = patches, weight, stride, padding
+        self.xp_shape, self.out_hw = xp.shape, (oh, ow)
+        # Results stay channels-last in memory; the transpose is a free view.
+        return out.reshape(n, oh, ow, out_c).transpose(0, 3, 1, 2)
+
+    def backward(self, grad):
+        weight = self.weight
+        out_c, in_c, kh, kw = weight.shape
+        n = grad.shape[0]
+        g2 = grad.transpose(0, 2, 3, 1).reshape(-1, out_c)
+        grad_w = (g2.T @ self.patches).reshape(weight.shape) if self.needs_grad[1] else None
+        grads = [None, grad_w]
+        if len(self.needs_grad) == 3:
+            grads.append(g2.sum(axis=0) if self.needs_grad[2] else None)
+        if self.needs_grad[0]:
+            oh, ow = self.out_hw
+            grad_patches = (g2 @ weight.reshape(out_c, -1)).reshape(n, oh, ow, in_c, kh, kw)
+            grad_xp = np.zeros(self.xp_shape, dtype=grad.dtype)
+            for p in range(kh):
+                for q in range(kw):
+                    grad_xp[_window(p, q, self.stride, self.out_hw)] += grad_patches[:, :, :, :, p, q].transpose(0, 3, 1, 2)
+            grads[0] = _unpad(grad_xp, self.padding)
+        return tuple(grads)
+
+
+class MaxPool2d(Function):
+    """Maximum over each window; the gradient goes to the first maximal element of
+    the window in row-major order (PyTorch's choice at ties). Padding is −∞."""
+
+    def forward(self, x, kernel_size, stride=None, padding=0):
+        kernel = pair(kernel_size, "kernel_size")
+        stride = kernel if stride is None else pair(stride, "stride")
+        padding = pair(padding, "padding")
+        if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+            raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel {kernel}")
+        out_hw = _geometry("max_pool2d", x.shape, kernel, stride, padding)
+        xp = _pad(x, padding, value=-np.inf)
+        out = argbest = None
+        for p in range(kernel[0]):
+            for q in range(kernel[1]):
+                candidate = xp[_window(p, q, stride, out_hw)]
+                if out is None:
+                    out, argbest = candidate.copy(), np.zeros(candidate.shape, dtype=np.int32)
+                    continue
+                better = candidate > out  # strict: the first maximum keeps its place
+                np.copyto(out, candidate, where=better)
+                np.copyto(argbest, p * kernel[1] + q, where=better)
+        self.argbest, self.kernel, self.stride, self.padding = argbest, kernel, stride, padding
+        self.xp_shape, self.out_hw = xp.shape, out_hw
+        return out
+
+    def backward(self, grad):
+        grad_xp = np.zeros(self.xp_shape, dtype=grad.dtype)
+        zero = np.zeros((), dtype=grad.dtype)
+        for p in range(self.kernel[0]):
+            for q in range(self.kernel[1]):
+                chosen = self.argbest == p * self.kernel[1] + q
+                grad_xp[_window(p, q, self.stride, self.out_hw)] += np.where(chosen, grad, zero)
+        return _unpad(grad_xp, self.padding)
+
+
+class AvgPool2d(Function):
+    """Mean over each window; zero padding counts in the mean (PyTorch's default
+    ``count_include_pad=True``), so each window divides by kH·kW."""
+
+    def forward(self, x, kernel_size, stride=None, padding=0):
+        kernel = pair(kernel_size, "kernel_size")
+        stride = kernel if stride is None else pair(stride, "stride")
+        padding = pair(padding, "padding")
+        if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+            raise ValueError(f"avg_pool2d: padding {padding} must be at most half the kernel {kernel}")
+        out_hw = _geometry("avg_pool2d", x.shape, kernel, stride, padding)
+        xp = _pad(x, padding)
+        out = None
+        for p in range(kernel[0]):
+            for q in range(kernel[1]):
+                window = xp[_window(p, q, stride, out_hw)]
+                out = window.copy() if out is None else out.__iadd__(window)
+        self.kernel, self.stride, self.padding = kernel, stride, padding
+        self.xp_shape, self.out_hw = xp.shape, out_hw
+        out /= kernel[0] * kernel[1]
+        return out
+
+    def backward(self, grad):
+        share = grad / (self.kernel[0] * self.kernel[1])
+        grad_xp = np.zeros(self.xp_shape, dtype=grad.dtype)
+        for p in range(self.kernel[0]):
+            for q in range(self.kernel[1]):
+                grad_xp[_window(p, q, self.stride, self.out_hw)] += share
+        return _unpad(grad_xp, self.padding)

@@ -1,0 +1,109 @@
+"""Elementwise maths: each output element depends on one input element, so each
+backward rule is the local derivative times the incoming gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor
+
+
+class Exp(Function):
+    """d eˣ/dx = eˣ (the saved output)."""
+
+    def forward(self, x):
+        self.out = np.exp(x)
+        return self.out
+
+    def backward(self, grad):
+        return grad * self.out
+
+
+class Log(Function):
+    """d ln x/dx = 1/x."""
+
+    def forward(self, x):
+        self.x = x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x)
+
+    def backward(self, grad):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad / self.x
+
+
+class Sqrt(Function):
+    """d √x/dx = 1/(2√x)."""
+
+    def forward(self, x):
+        with np.errstate(invalid="ignore"):
+            self.out = np.sqrt(x)
+        return self.out
+
+    def backward(self, grad):
+        with np.errstate(divide="ignore"):
+            return grad / (2 * self.out)
+
+
+class Abs(Function):
+    """d|x|/dx = sign(x), 0 at 0 (as PyTorch)."""
+
+    def forward(self, x):
+        self.sign = np.sign(x)
+        return np.abs(x)
+
+    def backward(self, grad):
+        return grad * self.sign
+
+
+class Clip(Function):
+    """Clamp into [min, max]; the gradient passes where min <= x <= max (bounds included, as PyTorch)."""
+
+    def forward(self, x, min=None, max=None):
+        if min is None and max is None:
+            raise ValueError("clip: give at least one of min and max")
+        self.inside = np.ones(x.shape, dtype=bool)
+        if min is not None:
+            self.inside &= x >= min
+        if max is not None:
+            self.inside &= x <= max
+        return np.clip(x, min, max)
+
+    def backward(self, grad):
+        return grad * self.inside
+
+
+class Where(Function):
+    """Pick from ``a`` where ``condition`` holds, else from ``b``; each gets the gradient of its picks."""
+
+    float_only = False
+
+    def forward(self, condition, a, b):
+        self.condition = condition.astype(bool)
+        return np.where(self.condition, a, b)
+
+    def backward(self, grad):
+        zero = np.zeros((), dtype=grad.dtype)
+        return None, np.where(self.condition, grad, zero), np.where(self.condition, zero, grad)
+
+
+class Maximum(Function):
+    """Elementwise larger of two; at a tie each side gets half the gradient (as PyTorch)."""
+
+    def forward(self, a, b):
+        self.a_wins = (a > b).astype(a.dtype)
+        self.tie = (a == b).astype(a.dtype)
+        return np.maximum(a, b)
+
+    def backward(self, grad):
+        share_a = self.a_wins + 0.5 * self.tie
+        return grad * share_a, grad * (1 - share_a)
+
+
+def where(condition, a, b) -> Tensor:
+    return Where.apply(condition, a, b)
+
+
+def maximum(a, b) -> Tensor:
+    return Maximum.apply(a, b)

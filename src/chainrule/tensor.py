@@ -1,0 +1,481 @@
+"""The Tensor: a NumPy array that remembers how it was computed.
+
+A tensor made by an operation on tensors that require gradients keeps a link
+(``_ctx``) to the :class:`~chainrule.autograd.Function` that made it, and so to
+that function's inputs. ``backward()`` follows those links in reverse.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import random as _random
+
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int64 = np.dtype(np.int64)
+bool_ = np.dtype(np.bool_)
+
+_DEFAULT_FLOAT = float32
+
+
+def _to_array(data, dtype=None) -> np.ndarray:
+    """Convert ``data`` as ``torch.tensor`` would: Python floats become float32,
+    Python ints int64, NumPy arrays keep their dtype."""
+    if isinstance(data, Tensor):
+        data = data.data
+    elif hasattr(data, "detach") and hasattr(data, "numpy"):  # a torch.Tensor
+        data = data.detach().cpu().numpy()
+    if dtype is not None:
+        return np.array(data, dtype=np.dtype(dtype))
+    if isinstance(data, np.ndarray | np.generic):
+        return np.array(data)
+    arr = np.array(data)
+    if arr.dtype.kind == "f":
+        arr = arr.astype(_DEFAULT_FLOAT)
+    elif arr.dtype.kind in "iu":
+        arr = arr.astype(int64)
+    elif arr.dtype.kind not in "b":
+        raise TypeError(f"cannot make a tensor from {type(data).__name__} of dtype {arr.dtype}")
+    return arr
+
+
+class Tensor:
+    """A multi-dimensional array with reverse-mode automatic differentiation.
+
+    ``data`` is the underlying ``np.ndarray``; ``grad`` (a Tensor, or None) is
+    filled by ``backward()`` for tensors that require gradients.
+    """
+
+    __slots__ = ("data", "requires_grad", "grad", "_ctx", "_retains_grad", "__weakref__")
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected ops
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> "Tensor":
+        """Fast path for the library's own results: no conversion, no checks."""
+        t = object.__new__(cls)
+        t.data = array
+        t.requires_grad = requires_grad
+        t.grad = None
+        t._ctx = None
+        t._retains_grad = False
+        return t
+
+    @classmethod
+    def _constant(cls, value, dtype_hint=None) -> "Tensor":
+        if isinstance(value, numbers.Number) and dtype_hint is not None:
+            return cls._wrap(np.asarray(value, dtype=dtype_hint))
+        return cls._wrap(_to_array(value))
+
+    # ----------------------------------------------------------------- basics
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        """The Function that produced this tensor (None for leaves)."""
+        return self._ctx
+
+    def size(self, dim: int | None = None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on a tensor that requires grad. Use tensor.detach().numpy().")
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def detach(self) -> "Tensor":
+        """The same values, cut from the graph (shares memory, like PyTorch)."""
+        return Tensor._wrap(self.data)
+
+    def clone(self) -> "Tensor":
+        return _ops.shape.Clone.apply(self)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"only floating-point tensors can require gradients, this one has dtype {self.data.dtype}"
+            )
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("requires_grad can only be turned off on leaf tensors; use detach()")
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
+        self._retains_grad = True
+
+    def to(self, dtype) -> "Tensor":
+        dtype = np.dtype(dtype)
+        if dtype == self.data.dtype:
+            return self
+        return _ops.shape.Cast.apply(self, dtype=dtype)
+
+    def float(self) -> "Tensor":
+        return self.to(float32)
+
+    def double(self) -> "Tensor":
+        return self.to(float64)
+
+    def long(self) -> "Tensor":
+        return Tensor._wrap(self.data.astype(int64))
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        extras = []
+        if self.data.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{self._ctx.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+    # --------------------------------------------------------------- autograd
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Compute the gradient of this tensor with respect to every leaf that requires grad.
+
+        ``gradient`` is ∂L/∂self; it may be omitted only for a scalar (then 1).
+        """
+        from .autograd import backward
+
+        if not self.requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn: "
+                "nothing it depends on requires gradients"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs; this tensor has shape "
+                    f"{self.shape}: pass backward(gradient) with that shape, or reduce it (e.g. .sum())"
+                )
+            grad = np.ones_like(self.data)
+        else:
+            grad = np.asarray(_to_array(gradient), dtype=self.data.dtype)
+            if grad.shape != self.data.shape:
+                raise RuntimeError(f"backward: gradient has shape {grad.shape} but the tensor has shape {self.shape}")
+        backward(self, grad, retain_graph=retain_graph)
+
+    # ------------------------------------------------------------- arithmetic
+    def __add__(self, other):
+        return _ops.arithmetic.Add.apply(self, other)
+
+    def __radd__(self, other):
+        return _ops.arithmetic.Add.apply(other, self)
+
+    def __sub__(self, other):
+        return _ops.arithmetic.Sub.apply(self, other)
+
+    def __rsub__(self, other):
+        return _ops.arithmetic.Sub.apply(other, self)
+
+    def __mul__(self, other):
+        return _ops.arithmetic.Mul.apply(self, other)
+
+    def __rmul__(self, other):
+        return _ops.arithmetic.Mul.apply(other, self)
+
+    def __truediv__(self, other):
+        return _ops.arithmetic.Div.apply(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.arithmetic.Div.apply(other, self)
+
+    def __pow__(self, other):
+        return _ops.arithmetic.Pow.apply(self, other)
+
+    def __rpow__(self, other):
+        return _ops.arithmetic.Pow.apply(other, self)
+
+    def __neg__(self):
+        return _ops.arithmetic.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __matmul__(self, other):
+        return _ops.arithmetic.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.arithmetic.MatMul.apply(other, self)
+
+    # In-place updates, for optimisers and hand-written training loops:
+    # `with no_grad(): w -= lr * w.grad` must change w itself.
+    def _inplace(self, op, other):
+        from .autograd import is_grad_enabled
+
+        if is_grad_enabled() and (self.requires_grad or self._ctx is not None):
+            raise RuntimeError(
+                "an in-place operation on a tensor that is part of a graph would corrupt its gradients; "
+                "wrap it in `with chainrule.no_grad():`"
+            )
+        op(self.data, other.data if isinstance(other, Tensor) else other, out=self.data, casting="same_kind")
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(np.add, other)
+
+    def __isub__(self, other):
+        return self._inplace(np.subtract, other)
+
+    def __imul__(self, other):
+        return self._inplace(np.multiply, other)
+
+    def __itruediv__(self, other):
+        return self._inplace(np.divide, other)
+
+    def zero_(self) -> "Tensor":
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value) -> "Tensor":
+        self.data[...] = value
+        return self
+
+    def copy_(self, src) -> "Tensor":
+        src = np.asarray(src.data if isinstance(src, Tensor) else src)
+        if src.shape != self.data.shape:
+            raise ValueError(f"copy_: source has shape {src.shape}, destination {self.shape}")
+        self.data[...] = src
+        return self
+
+    # ------------------------------------------------- comparisons (no grad)
+    def _compare(self, op, other):
+        return Tensor._wrap(op(self.data, other.data if isinstance(other, Tensor) else other))
+
+    def __eq__(self, other):
+        return self._compare(np.equal, other)
+
+    def __ne__(self, other):
+        return self._compare(np.not_equal, other)
+
+    def __lt__(self, other):
+        return self._compare(np.less, other)
+
+    def __le__(self, other):
+        return self._compare(np.less_equal, other)
+
+    def __gt__(self, other):
+        return self._compare(np.greater, other)
+
+    def __ge__(self, other):
+        return self._compare(np.greater_equal, other)
+
+    __hash__ = object.__hash__
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        return Tensor._wrap(np.argmax(self.data, axis=dim, keepdims=keepdim).astype(int64))
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        return Tensor._wrap(np.argmin(self.data, axis=dim, keepdims=keepdim).astype(int64))
+
+    # ------------------------------------------------------------ reductions
+    def sum(self, dim=None, keepdim: bool = False):
+        return _ops.reduce.Sum.apply(self, dim=dim, keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim: bool = False):
+        return _ops.reduce.Mean.apply(self, dim=dim, keepdim=keepdim)
+
+    def amax(self, dim=None, keepdim: bool = False):
+        return _ops.reduce.AMax.apply(self, dim=dim, keepdim=keepdim)
+
+    def max(self, dim: int | None = None, keepdim: bool = False):
+        """Like ``torch.max``: the largest value, or with ``dim`` a ``(values, indices)`` pair."""
+        return _ops.reduce.max(self, dim, keepdim)
+
+    # ----------------------------------------------------------------- shape
+    def reshape(self, *shape):
+        return _ops.shape.Reshape.apply(self, shape=_shape_arg(shape))
+
+    def view(self, *shape):
+        return self.reshape(*shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        return _ops.shape.flatten(self, start_dim, end_dim)
+
+    def permute(self, *dims):
+        return _ops.shape.Permute.apply(self, dims=_shape_arg(dims))
+
+    def transpose(self, dim0: int, dim1: int):
+        return _ops.shape.transpose(self, dim0, dim1)
+
+    @property
+    def T(self):
+        return _ops.shape.Permute.apply(self, dims=tuple(reversed(range(self.data.ndim))))
+
+    def unsqueeze(self, dim: int):
+        return _ops.shape.unsqueeze(self, dim)
+
+    def squeeze(self, dim: int | None = None):
+        return _ops.shape.squeeze(self, dim)
+
+    def __getitem__(self, index):
+        return _ops.shape.GetItem.apply(self, index=_index_arg(index))
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    # ---------------------------------------------------------- elementwise
+    def exp(self):
+        return _ops.elementwise.Exp.apply(self)
+
+    def log(self):
+        return _ops.elementwise.Log.apply(self)
+
+    def sqrt(self):
+        return _ops.elementwise.Sqrt.apply(self)
+
+    def abs(self):
+        return _ops.elementwise.Abs.apply(self)
+
+    def clip(self, min=None, max=None):
+        return _ops.elementwise.Clip.apply(self, min=min, max=max)
+
+    clamp = clip
+
+    def sigmoid(self):
+        return _ops.activation.Sigmoid.apply(self)
+
+    def tanh(self):
+        return _ops.activation.Tanh.apply(self)
+
+    def relu(self):
+        return _ops.activation.ReLU.apply(self)
+
+    def softmax(self, dim: int):
+        return _ops.activation.Softmax.apply(self, dim=dim)
+
+    def log_softmax(self, dim: int):
+        return _ops.activation.LogSoftmax.apply(self, dim=dim)
+
+
+def _shape_arg(args) -> tuple:
+    """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def _index_arg(index):
+    """Indices that are tensors become arrays (a mask or integer index)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+# ------------------------------------------------------------------ creation
+def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+    """Make a tensor from a list, number or array (always a copy, like ``torch.tensor``)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array``."""
+    return Tensor._wrap(np.asarray(array))
+
+
+def _shape_and_dtype(size, dtype):
+    return _shape_arg(size), np.dtype(dtype) if dtype is not None else _DEFAULT_FLOAT
+
+
+def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    shape, dtype = _shape_and_dtype(size, dtype)
+    return Tensor(np.zeros(shape, dtype), requires_grad=requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    shape, dtype = _shape_and_dtype(size, dtype)
+    return Tensor(np.ones(shape, dtype), requires_grad=requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    shape, dtype = _shape_and_dtype((size,), dtype)
+    return Tensor(np.full(shape, fill_value, dtype), requires_grad=requires_grad)
+
+
+def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.zeros_like(t.data), requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.ones_like(t.data), requires_grad=requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from the global generator (see ``manual_seed``)."""
+    shape, dtype = _shape_and_dtype(size, dtype)
+    return Tensor(_random.generator().standard_normal(shape, dtype=np.float64).astype(dtype), requires_grad=requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1) from the global generator."""
+    shape, dtype = _shape_and_dtype(size, dtype)
+    return Tensor(_random.generator().random(shape).astype(dtype), requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    values = np.arange(start, end, step)
+    return Tensor(values if dtype is None else values.astype(dtype))
+
+
+def eye(n: int, m: int | None = None, dtype=None) -> Tensor:
+    return Tensor(np.eye(n, m, dtype=dtype or _DEFAULT_FLOAT))
+
+
+from . import ops as _ops  # noqa: E402  (the ops need the Tensor class defined above)
