@@ -127,7 +127,11 @@ def _as_tensors(inputs) -> tuple:
 
     (A 0-d float64 array would otherwise promote a float32 computation to float64.)
     """
-    hint = next((x.data.dtype for x in inputs if isinstance(x, Tensor)), None)
+    tensors = [x for x in inputs if isinstance(x, Tensor)]
+    # Prefer a floating tensor's dtype (where(mask, x, 0.5) must not make 0.5 a bool).
+    hint = next((t.data.dtype for t in tensors if t.data.dtype.kind == "f"), None)
+    if hint is None and tensors:
+        hint = tensors[0].data.dtype
     return tuple(x if isinstance(x, Tensor) else Tensor._constant(x, hint) for x in inputs)
 
 
@@ -173,8 +177,11 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
                 else:
                     node.grad.data += g
             continue
-        if node._retains_grad:
-            node.grad = Tensor._wrap(np.array(g, copy=True))
+        if node._retains_grad:  # accumulates across backward calls, as a leaf's does
+            if node.grad is None:
+                node.grad = Tensor._wrap(np.array(g, copy=True))
+            else:
+                node.grad.data += g
         input_grads = fn.backward(g)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)

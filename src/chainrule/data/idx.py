@@ -87,15 +87,21 @@ def _describe(dims: tuple[int, ...], dtype: np.dtype) -> tuple[str, str]:
     return f"an array of shape {shape} ({dtype.name})", "data"
 
 
-def _parse_header(data: bytes, path: str | Path, magic: int | None) -> tuple[np.dtype, tuple[int, ...], int]:
+def _parse_header(
+    data: bytes, path: str | Path, magic: int | None
+) -> tuple[np.dtype, tuple[int, ...], int]:
     """Validate the magic number and sizes; return (dtype, dims, header length)."""
     if len(data) < 4:
         raise DatasetError(f"{path}: truncated: {len(data)} bytes, too short for an IDX header")
     (found,) = struct.unpack(">I", data[:4])
     code, ndim = (found >> 8) & 0xFF, found & 0xFF
     if magic is not None and found != magic:
-        kind = {LABELS_MAGIC: "an IDX label file", IMAGES_MAGIC: "an IDX image file"}.get(magic, "IDX")
-        raise DatasetError(f"{path}: bad magic number 0x{found:08X} (expected 0x{magic:08X}, {kind})")
+        kind = {LABELS_MAGIC: "an IDX label file", IMAGES_MAGIC: "an IDX image file"}.get(
+            magic, "IDX"
+        )
+        raise DatasetError(
+            f"{path}: bad magic number 0x{found:08X} (expected 0x{magic:08X}, {kind})"
+        )
     if found >> 16 or code not in _DTYPES or ndim == 0:
         raise DatasetError(f"{path}: bad magic number 0x{found:08X} (not an IDX file)")
     header_len = 4 + 4 * ndim
@@ -129,7 +135,7 @@ def parse_idx(data: bytes, path: str | Path = "<bytes>", *, magic: int | None = 
 
 
 def check_md5(data: bytes, path: str | Path, expected: str) -> None:
-    """Raise :class:`DatasetError` unless the MD5 of ``data`` (uncompressed bytes) is ``expected``."""
+    """Raise :class:`DatasetError` unless the MD5 of the (uncompressed) ``data`` is ``expected``."""
     actual = md5_hex(data)
     if actual != expected.lower():
         raise DatasetError(
@@ -167,7 +173,8 @@ def read_idx_pair(
     labels = read_idx(labels_path, magic=LABELS_MAGIC, md5=_expected_md5(labels_path, checksums))
     if len(images) != len(labels):
         raise DatasetError(
-            f"{images_path}: holds {len(images)} images but {labels_path} holds {len(labels)} labels"
+            f"{images_path}: holds {len(images)} images "
+            f"but {labels_path} holds {len(labels)} labels"
         )
     return images, labels.astype(np.int64)
 
@@ -182,7 +189,7 @@ def _expected_md5(path: str | Path, checksums: Mapping[str, str] | None) -> str 
 
 
 def encode_idx(array: np.ndarray) -> bytes:
-    """The uncompressed IDX bytes of ``array`` (types: uint8, int8, int16, int32, float32, float64)."""
+    """The uncompressed IDX bytes of ``array`` (uint8, int8, int16, int32, float32 or float64)."""
     array = np.asarray(array)
     code = _CODES.get(array.dtype.newbyteorder("="))
     if code is None:

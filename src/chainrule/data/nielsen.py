@@ -78,7 +78,7 @@ class ArrayUnpickler(pickle.Unpickler):
 
 
 def safe_unpickle(stream: BinaryIO, path: str | Path = "<stream>"):
-    """Unpickle from ``stream`` with :class:`ArrayUnpickler`; any failure is a :class:`DatasetError`.
+    """Unpickle from ``stream`` with :class:`ArrayUnpickler`; any failure is a DatasetError.
 
     ``encoding='latin1'`` is what NumPy needs to read array data pickled by Python 2, which is
     how Nielsen's file was written.
@@ -134,7 +134,9 @@ def _to_pixels(x: np.ndarray, path: Path) -> np.ndarray:
     """Recover the uint8 pixels from pixel/256 values: ``round(x * 256)``, which must be exact."""
     scaled = x.astype(np.float64) * 256
     pixels = np.rint(scaled)
-    if pixels.size and (np.abs(scaled - pixels).max() > 1e-3 or pixels.min() < 0 or pixels.max() > 255):
+    if pixels.size and (
+        np.abs(scaled - pixels).max() > 1e-3 or pixels.min() < 0 or pixels.max() > 255
+    ):
         raise DatasetError(f"{path}: images are not pixel/256 values, cannot recover the bytes")
     return pixels.astype(np.uint8)
 
@@ -154,7 +156,10 @@ def nielsen_to_idx(
     pickle_path, out_dir = Path(pickle_path), Path(out_dir)
     train, validation, test = load_nielsen_pickle(pickle_path)
     parts = {
-        "train": (np.concatenate([train[0], validation[0]]), np.concatenate([train[1], validation[1]])),
+        "train": (
+            np.concatenate([train[0], validation[0]]),
+            np.concatenate([train[1], validation[1]]),
+        ),
         "test": test,
     }
     encoded = {}

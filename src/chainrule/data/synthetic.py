@@ -1,6 +1,6 @@
 """Small seeded 2-D classification sets: two spirals and XOR.
 
-Both return ``(x float32 [n, 2], y int64 [n])`` in shuffled order, and take ``seed`` as an int,
+Both return ``(x float32 [n, 2], y int64 [n])`` in random order, and take ``seed`` as an int,
 ``None`` (fresh entropy) or a :class:`numpy.random.Generator`; the same seed gives the same data.
 """
 
@@ -16,7 +16,9 @@ def _split_counts(n_samples: int, n_classes: int) -> list[int]:
     return [n_samples // n_classes + (k < n_samples % n_classes) for k in range(n_classes)]
 
 
-def _shuffled(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _shuffled(
+    x: np.ndarray, y: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     order = rng.permutation(len(y))
     return x[order].astype(np.float32), y[order].astype(np.int64)
 
@@ -60,4 +62,9 @@ def xor(
     rng = np.random.default_rng(seed)
     clean = rng.uniform(-1.0, 1.0, size=(n_samples, 2))
     labels = (clean[:, 0] > 0) != (clean[:, 1] > 0)
-    return _shuffled(clean + noise * rng.standard_normal(clean.shape), labels, rng)
+    x = clean + noise * rng.standard_normal(clean.shape)
+    return x.astype(np.float32), labels.astype(np.int64)
+
+
+GENERATORS = {"spirals": two_spirals, "xor": xor}
+"""The generator of each synthetic dataset in the catalogue, by name."""

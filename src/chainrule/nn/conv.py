@@ -63,6 +63,9 @@ class MaxPool2d(_Pool2d):
     def forward(self, input):
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding)
 
+    def extra_repr(self) -> str:  # PyTorch's repr also shows its (fixed here) dilation and ceil_mode
+        return super().extra_repr() + ", dilation=1, ceil_mode=False"
+
 
 class AvgPool2d(_Pool2d):
     def forward(self, input):

@@ -44,7 +44,7 @@ class ReLU(Function):
 
     def forward(self, x):
         self.mask = x > 0
-        return x * self.mask
+        return np.maximum(x, 0)  # not x * mask: that makes relu(-inf) = -inf · 0 = nan
 
     def backward(self, grad):
         return grad * self.mask
@@ -67,7 +67,8 @@ class ELU(Function):
     def forward(self, x, alpha=1.0):
         self.positive = x > 0
         self.neg_slope = alpha * np.exp(np.minimum(x, 0))
-        return np.where(self.positive, x, self.neg_slope - alpha)
+        # expm1, not eˣ − 1: the subtraction loses most digits of small negative x in float32.
+        return np.where(self.positive, x, alpha * np.expm1(np.minimum(x, 0)))
 
     def backward(self, grad):
         return grad * np.where(self.positive, 1, self.neg_slope).astype(grad.dtype)

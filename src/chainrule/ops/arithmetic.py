@@ -66,13 +66,16 @@ class Pow(Function):
 
     def backward(self, grad):
         a, b = self.a, self.b
-        grad_a = grad * b * np.power(a, b - 1)
+        # PyTorch's convention: where b == 0 the gradient is 0 (even at a == 0, where b·aᵇ⁻¹ is 0·∞).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad_a = np.where(b == 0, np.zeros((), grad.dtype), grad * b * np.power(a, b - 1))
         needs_b = self.needs_grad[1]
         grad_b = None
         if needs_b:
             # PyTorch's convention: where a == 0 (and b >= 0) the log term contributes 0.
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_a = np.where(a == 0, 0.0, np.log(np.where(a == 0, 1.0, a)))
+                zero_base = (a == 0) & (b >= 0)
+                log_a = np.where(zero_base, 0.0, np.log(np.where(zero_base, 1.0, a)))
             grad_b = grad * self.out * log_a
         return grad_a, grad_b
 
@@ -114,10 +117,11 @@ class MatMul(Function):
         # Promote 1-d operands to matrices so one rule serves every case.
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        if a.ndim == 1:
-            grad = np.expand_dims(grad, -2)
+        # b's axis first: for 1-d @ 1-d the gradient is 0-d and must become [1, 1].
         if b.ndim == 1:
             grad = np.expand_dims(grad, -1)
+        if a.ndim == 1:
+            grad = np.expand_dims(grad, -2)
         grad_a = grad_b = None
         if self.needs_grad[0]:
             grad_a = grad @ np.swapaxes(b2, -1, -2)

@@ -72,48 +72,50 @@ def _unpad(grad, padding):
 class Conv2d(Function):
     def forward(self, x, weight, bias=None, stride=1, padding=0):
         stride, padding = pair(stride, "stride"), pair(padding, "padding")
-        n, c = x.shape[:2] if x.ndim == 4 else (None, None)
         out_c, in_c, kh, kw = weight.shape
         oh, ow = _geometry("conv2d", x.shape, (kh, kw), stride, padding)
+        n, c = x.shape[:2]
         if c != in_c:
             raise ValueError(f"conv2d: input has {c} channels (shape {x.shape}) but the weight "
                              f"{weight.shape} expects {in_c}")
         xp = _pad(x, padding)
         windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::stride[0], ::stride[1]][:, :, :oh, :ow]
-        # [N, OH, OW, C, KH, KW] in memory order, so each row is one receptive field.
-        patches = np.ascontiguousarray(windows.transpose(0, 2, 3, 1, 4, 5)).reshape(n * oh * ow, in_c * kh * kw)
-        w2 = weight.reshape(out_c, -1)
-        out = patches @ w2.T
+        # Patch matrix [C·kH·kW, N·OH·OW]: its rows keep the image's contiguous
+        # last axis, so both building it and scattering it back run on long strides.
+        patches = np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3)).reshape(in_c * kh * kw, n * oh * ow)
+        out = weight.reshape(out_c, -1) @ patches
         if bias is not None:
-            out += bias
+            out += bias[:, None]
         self.patches, self.weight, self.stride, self.padding = patches, weight, stride, padding
         self.xp_shape, self.out_hw = xp.shape, (oh, ow)
-        # Results stay channels-last in memory; the transpose is a free view.
-        return out.reshape(n, oh, ow, out_c).transpose(0, 3, 1, 2)
+        return np.ascontiguousarray(out.reshape(out_c, n, oh, ow).transpose(1, 0, 2, 3))
 
     def backward(self, grad):
         weight = self.weight
         out_c, in_c, kh, kw = weight.shape
-        n = grad.shape[0]
-        g2 = grad.transpose(0, 2, 3, 1).reshape(-1, out_c)
-        grad_w = (g2.T @ self.patches).reshape(weight.shape) if self.needs_grad[1] else None
-        grads = [None, grad_w]
+        n, oh, ow = grad.shape[0], grad.shape[2], grad.shape[3]
+        g2 = np.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(out_c, -1)
+        grads = [None, (g2 @ self.patches.T).reshape(weight.shape) if self.needs_grad[1] else None]
         if len(self.needs_grad) == 3:
-            grads.append(g2.sum(axis=0) if self.needs_grad[2] else None)
+            grads.append(g2.sum(axis=1) if self.needs_grad[2] else None)
         if self.needs_grad[0]:
-            oh, ow = self.out_hw
-            grad_patches = (g2 @ weight.reshape(out_c, -1)).reshape(n, oh, ow, in_c, kh, kw)
+            grad_patches = (weight.reshape(out_c, -1).T @ g2).reshape(in_c, kh, kw, n, oh, ow)
             grad_xp = np.zeros(self.xp_shape, dtype=grad.dtype)
             for p in range(kh):
                 for q in range(kw):
-                    grad_xp[_window(p, q, self.stride, self.out_hw)] += grad_patches[:, :, :, :, p, q].transpose(0, 3, 1, 2)
+                    grad_xp[_window(p, q, self.stride, self.out_hw)] += grad_patches[:, p, q].transpose(1, 0, 2, 3)
             grads[0] = _unpad(grad_xp, self.padding)
         return tuple(grads)
 
 
 class MaxPool2d(Function):
     """Maximum over each window; the gradient goes to the first maximal element of
-    the window in row-major order (PyTorch's choice at ties). Padding is −∞."""
+    the window in row-major order (PyTorch's choice at ties). Padding is −∞.
+
+    The forward pass is a running ``np.maximum`` over the kernel's positions; the
+    backward pass finds, position by position, which elements equal the maximum
+    and have not been claimed by an earlier position of the same window.
+    """
 
     def forward(self, x, kernel_size, stride=None, padding=0):
         kernel = pair(kernel_size, "kernel_size")
@@ -123,27 +125,28 @@ class MaxPool2d(Function):
             raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel {kernel}")
         out_hw = _geometry("max_pool2d", x.shape, kernel, stride, padding)
         xp = _pad(x, padding, value=-np.inf)
-        out = argbest = None
-        for p in range(kernel[0]):
-            for q in range(kernel[1]):
-                candidate = xp[_window(p, q, stride, out_hw)]
-                if out is None:
-                    out, argbest = candidate.copy(), np.zeros(candidate.shape, dtype=np.int32)
-                    continue
-                better = candidate > out  # strict: the first maximum keeps its place
-                np.copyto(out, candidate, where=better)
-                np.copyto(argbest, p * kernel[1] + q, where=better)
-        self.argbest, self.kernel, self.stride, self.padding = argbest, kernel, stride, padding
-        self.xp_shape, self.out_hw = xp.shape, out_hw
+        windows = [_window(p, q, stride, out_hw) for p in range(kernel[0]) for q in range(kernel[1])]
+        out = xp[windows[0]].copy()
+        for window in windows[1:]:
+            np.maximum(out, xp[window], out=out)
+        self.xp, self.out, self.windows, self.padding = xp, out, windows, padding
+        self.overlapping = stride[0] < kernel[0] or stride[1] < kernel[1]
         return out
 
     def backward(self, grad):
-        grad_xp = np.zeros(self.xp_shape, dtype=grad.dtype)
-        zero = np.zeros((), dtype=grad.dtype)
-        for p in range(self.kernel[0]):
-            for q in range(self.kernel[1]):
-                chosen = self.argbest == p * self.kernel[1] + q
-                grad_xp[_window(p, q, self.stride, self.out_hw)] += np.where(chosen, grad, zero)
+        grad_xp = np.zeros(self.xp.shape, dtype=grad.dtype)
+        unclaimed = None
+        for window in self.windows:
+            hit = self.xp[window] == self.out
+            if unclaimed is None:
+                unclaimed = ~hit
+            else:
+                hit &= unclaimed
+                unclaimed &= ~hit
+            if self.overlapping:
+                grad_xp[window] += grad * hit
+            else:  # each input element lies in one window at most: write in place
+                np.multiply(grad, hit, out=grad_xp[window])
         return _unpad(grad_xp, self.padding)
 
 

@@ -32,6 +32,8 @@ def _scale(grad, reduction, count):
 def _class_targets(logits, target, op):
     if logits.ndim != 2:
         raise ValueError(f"{op}: expected input of shape [N, C], got {logits.shape}")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{op}: class-index targets must be integers, got dtype {target.dtype}")
     if target.shape != (logits.shape[0],):
         raise ValueError(f"{op}: input {logits.shape} needs {logits.shape[0]} class indices, got target {target.shape}")
     if target.size and (target.min() < 0 or target.max() >= logits.shape[1]):
@@ -61,7 +63,7 @@ class CrossEntropy(Function):
             if target.shape != logits.shape:
                 raise ValueError(f"cross_entropy: probability targets must have the input's shape "
                                  f"{logits.shape}, got {target.shape}")
-            self.target_probs = target
+            self.target_probs, self.log_probs = target, log_probs
             per_item = -(target * log_probs).sum(axis=-1)
         else:
             index = _class_targets(logits, target, "cross_entropy")
@@ -75,7 +77,8 @@ class CrossEntropy(Function):
         grad = _scale(grad, self.reduction, self.count)
         if self.target_probs is not None:
             per_item = np.asarray(grad)[..., None]
-            return per_item * (self.probs * self.target_probs.sum(-1, keepdims=True) - self.target_probs), None
+            grad_target = -per_item * self.log_probs if self.needs_grad[1] else None
+            return per_item * (self.probs * self.target_probs.sum(-1, keepdims=True) - self.target_probs), grad_target
         diff = self.probs.copy()
         diff[np.arange(len(self.index)), self.index] -= 1
         return diff * np.asarray(grad)[..., None], None

@@ -12,8 +12,8 @@ from ..tensor import Tensor, int64
 
 def _axes(dim, ndim: int):
     """Normalise ``dim`` (None, int or sequence) to a tuple of non-negative axes."""
-    if dim is None:
-        return tuple(range(ndim))
+    if dim is None or (not isinstance(dim, (int, np.integer)) and len(dim) == 0):
+        return tuple(range(ndim))  # dim=() reduces everything, as in PyTorch
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     axes = []
     for d in dims:

@@ -29,8 +29,8 @@ class Permute(Function):
     def forward(self, x, dims):
         if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
             raise ValueError(f"permute: {tuple(dims)} is not a permutation of the {x.ndim} dimensions of {x.shape}")
-        self.dims = dims
-        return np.transpose(x, dims)
+        self.dims = tuple(d % max(x.ndim, 1) for d in dims)  # argsort in backward needs them non-negative
+        return np.transpose(x, self.dims)
 
     def backward(self, grad):
         return np.transpose(grad, np.argsort(self.dims))

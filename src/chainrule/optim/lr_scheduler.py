@@ -8,6 +8,7 @@ iterations (C4's decay is stepped after every mini-batch).
 from __future__ import annotations
 
 import math
+import types
 
 from .optimizer import Optimizer
 
@@ -105,6 +106,22 @@ class LambdaLR(LRScheduler):
 
     def get_lr(self):
         return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs)]
+
+    def state_dict(self) -> dict:
+        """As PyTorch: plain functions are not saved (``None``; they cannot be pickled and the
+        scheduler that loads the state keeps its own), callable objects save their ``__dict__``."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        state["lr_lambdas"] = [None if isinstance(f, types.FunctionType) else dict(getattr(f, "__dict__", {}))
+                               for f in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state = dict(state_dict)
+        saved = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
+        self.__dict__.update(state)
+        for f, attributes in zip(self.lr_lambdas, saved):
+            if attributes is not None:
+                f.__dict__.update(attributes)
 
 
 class ExpDecayLR(LRScheduler):
