@@ -13,8 +13,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test,reports]'
 	touch $(STAMP)
 
+# ../shared/data when it is there; otherwise chainrule finds or fetches the data itself.
+DATA_DIR ?= $(wildcard ../shared/data/mnist)
+DEMO_ARGS ?= --model c2 --epochs 1 --lr 0.001 --batch-size 64
+
 demo: $(STAMP)
-	$(BIN)/chainrule train --out runs/demo
+	$(BIN)/chainrule train $(DEMO_ARGS) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) --out runs/demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

@@ -23,12 +23,16 @@ import numpy as np
 
 from .tensor import Tensor
 
-_state = threading.local()
+class _GradMode(threading.local):
+    grad_enabled = True  # per thread, like PyTorch's grad mode
+
+
+_state = _GradMode()
 
 
 def is_grad_enabled() -> bool:
     """Whether operations currently record the graph."""
-    return getattr(_state, "grad_enabled", True)
+    return _state.grad_enabled
 
 
 @contextlib.contextmanager
@@ -84,27 +88,30 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **options):
-        if all(type(x) is Tensor for x in inputs):
-            tensors = inputs
-        else:
-            tensors = _as_tensors(inputs)
+        # This runs for every op of every step: it is kept lean on purpose.
+        tensors = inputs
+        for x in inputs:
+            if not isinstance(x, Tensor):
+                tensors = _as_tensors(inputs)
+                break
+        arrays = [t.data for t in tensors]
         if cls.float_only:
-            for t in tensors:
-                if t.data.dtype.kind != "f":
+            for a in arrays:
+                if a.dtype.kind != "f":
                     raise TypeError(
                         f"{cls.__name__} needs floating-point tensors, got one of dtype "
-                        f"{t.data.dtype} and shape {t.shape}; convert it with .float()"
+                        f"{a.dtype} and shape {a.shape}; convert it with .float()"
                     )
         fn = cls()
-        out = fn.forward(*(t.data for t in tensors), **options)
-        needs_grad = tuple(t.requires_grad for t in tensors)
-        record = is_grad_enabled() and any(needs_grad)
-        result = Tensor._wrap(out, requires_grad=record)
-        if record:
+        out = fn.forward(*arrays, **options)
+        needs_grad = [t.requires_grad for t in tensors]
+        if True in needs_grad and _state.grad_enabled:
+            result = Tensor._wrap(out, True)
             fn.inputs = tensors
             fn.needs_grad = needs_grad
             result._ctx = fn
-        return result
+            return result
+        return Tensor._wrap(out)
 
     def forward(self, *arrays, **options) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -173,29 +180,26 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
         if fn is None:
             if node.requires_grad:
                 if node.grad is None:
-                    node.grad = Tensor._wrap(np.array(g, dtype=node.data.dtype, copy=True))
+                    node.grad = Tensor._wrap(np.array(g, dtype=node.data.dtype))  # a copy: g may be shared
                 else:
                     node.grad.data += g
             continue
-        if node._retains_grad:  # accumulates across backward calls, as a leaf's does
+        if node._retains_grad:  # accumulates across backward calls, as a leaf's grad does
             if node.grad is None:
-                node.grad = Tensor._wrap(np.array(g, copy=True))
+                node.grad = Tensor._wrap(np.array(g))
             else:
                 node.grad.data += g
         input_grads = fn.backward(g)
-        if not isinstance(input_grads, tuple):
+        if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         for parent, needed, pg in zip(fn.inputs, fn.needs_grad, input_grads):
             if not needed or pg is None:
                 continue
-            pg = unbroadcast(np.asarray(pg), parent.data.shape)
-            if pg.shape != parent.data.shape:
-                raise RuntimeError(
-                    f"{fn.name}.backward returned a gradient of shape {pg.shape} for an input "
-                    f"of shape {parent.data.shape}"
-                )
-            if pg.dtype != parent.data.dtype:
-                pg = pg.astype(parent.data.dtype, copy=False)
+            data = parent.data
+            if pg.shape != data.shape:
+                pg = _checked_unbroadcast(fn, pg, data.shape)
+            if pg.dtype != data.dtype:
+                pg = pg.astype(data.dtype)
             key = id(parent)
             if key in grads:
                 grads[key] = grads[key] + pg
@@ -203,3 +207,12 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
                 grads[key] = pg
         if not retain_graph:
             fn.release()
+
+
+def _checked_unbroadcast(fn: Function, grad, shape: tuple) -> np.ndarray:
+    grad = unbroadcast(np.asarray(grad), shape)
+    if grad.shape != shape:
+        raise RuntimeError(
+            f"{fn.name}.backward returned a gradient of shape {grad.shape} for an input of shape {shape}"
+        )
+    return grad

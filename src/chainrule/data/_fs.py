@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 
 @contextlib.contextmanager
 def temporary_sibling(path: Path) -> Iterator[Path]:
-    """Yield a fresh temporary file name next to ``path``; remove it unless it was moved.
+    """Yield an unused temporary file name next to ``path``; remove that file unless moved away.
 
     The temporary file lives in the same folder as ``path`` so that the final
-    :func:`os.replace` is a rename on one file system, which is atomic.
+    :func:`os.replace` is a rename on one file system, which is atomic. Only a name is made
+    (not the file, as :func:`tempfile.mkstemp` would, with mode 0600), so the file the caller
+    creates gets the usual permissions of the user's umask.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
     try:
         yield tmp
     finally:

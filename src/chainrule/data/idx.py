@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import struct
 import zlib
 from collections.abc import Mapping
@@ -25,7 +26,8 @@ LABELS_MAGIC = 0x00000801
 IMAGES_MAGIC = 0x00000803
 """Magic number of an IDX image file: unsigned bytes, three dimensions."""
 
-_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAGIC = b"\x1f\x8b"
+"""The first two bytes of every gzip stream."""
 
 # Element type codes of the IDX format; multi-byte types are big-endian on disk.
 _DTYPES = {
@@ -66,7 +68,7 @@ def gunzip(data: bytes, source: str | Path) -> bytes:
     Data is taken as gzip when ``source`` ends in ``.gz`` or the content starts with the gzip
     magic bytes, so a compressed file that lost its suffix is still read correctly.
     """
-    if not str(source).endswith(".gz") and not data.startswith(_GZIP_MAGIC):
+    if not str(source).endswith(".gz") and not data.startswith(GZIP_MAGIC):
         return data
     try:
         return gzip.decompress(data)
@@ -120,7 +122,7 @@ def parse_idx(data: bytes, path: str | Path = "<bytes>", *, magic: int | None = 
     exact magic number required (:data:`IMAGES_MAGIC` or :data:`LABELS_MAGIC`).
     """
     dtype, dims, header_len = _parse_header(data, path, magic)
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize  # Python ints: a wild header cannot overflow
     actual = len(data) - header_len
     if actual != expected:
         what, payload = _describe(dims, dtype)

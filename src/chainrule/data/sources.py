@@ -17,7 +17,6 @@ from __future__ import annotations
 import http.client
 import os
 import shutil
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field

@@ -144,10 +144,11 @@ class Module:
             raise
         except ValueError as error:
             raise LayerError(self, error) from error
-        for hook in tuple(self._forward_hooks.values()):
-            result = hook(self, args, output)
-            if result is not None:
-                output = result
+        if self._forward_hooks:
+            for hook in tuple(self._forward_hooks.values()):
+                result = hook(self, args, output)
+                if result is not None:
+                    output = result
         return output
 
     def register_forward_hook(self, hook) -> _HookHandle:
@@ -205,8 +206,10 @@ class Module:
         return (b for _, b in self.named_buffers(recurse=recurse))
 
     def apply(self, fn) -> "Module":
-        for module in reversed(list(self.modules())):
-            fn(module)
+        """``fn`` on every submodule, children before their parent (PyTorch's post-order)."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
         return self
 
     # ---------------------------------------------------------------- modes
@@ -252,7 +255,13 @@ class Module:
         """Every parameter and persistent buffer by its dotted name, in PyTorch's order.
         The values share memory with the model (detach them to keep a snapshot)."""
         out = OrderedDict()
-        for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
+        # Every path to a module, repeats included: a module used twice (weight tying) is
+        # saved under both names, as PyTorch does, so the two state_dicts keep the same keys.
+        stack = [(prefix.rstrip("."), self)]
+        while stack:
+            module_prefix, module = stack.pop()
+            stack.extend(reversed([(f"{module_prefix}.{n}" if module_prefix else n, m)
+                                   for n, m in module._modules.items() if m is not None]))
             dot = f"{module_prefix}." if module_prefix else ""
             for name, p in module._parameters.items():
                 if p is not None:

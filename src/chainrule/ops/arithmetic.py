@@ -153,13 +153,11 @@ class Linear(Function):
         return out
 
     def backward(self, grad):
-        x, weight = self.x, self.weight
-        grad_x = grad @ weight if self.needs_grad[0] else None
-        grad_w = None
-        if self.needs_grad[1]:
-            g2 = grad.reshape(-1, grad.shape[-1])
-            grad_w = g2.T @ x.reshape(-1, x.shape[-1])
-        if len(self.needs_grad) == 2:
+        x, weight, needs = self.x, self.weight, self.needs_grad
+        grad_x = grad @ weight if needs[0] else None
+        if grad.ndim > 2:  # fold leading batch dimensions into one
+            grad, x = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
+        grad_w = grad.T @ x if needs[1] else None
+        if len(needs) == 2:
             return grad_x, grad_w
-        grad_b = grad.reshape(-1, grad.shape[-1]).sum(axis=0) if self.needs_grad[2] else None
-        return grad_x, grad_w, grad_b
+        return grad_x, grad_w, (grad.sum(axis=0) if needs[2] else None)

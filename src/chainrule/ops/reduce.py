@@ -16,10 +16,11 @@ def _axes(dim, ndim: int):
         return tuple(range(ndim))  # dim=() reduces everything, as in PyTorch
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     axes = []
+    size = ndim or 1  # not max(ndim, 1): this module's max() shadows the builtin
     for d in dims:
-        if not -max(ndim, 1) <= d < max(ndim, 1):
+        if not -size <= d < size:
             raise IndexError(f"dimension {d} is out of range for a tensor with {ndim} dimensions")
-        axes.append(d % max(ndim, 1) if ndim else 0)
+        axes.append(d % size if ndim else 0)
     return tuple(sorted(set(axes))) if ndim else ()
 
 

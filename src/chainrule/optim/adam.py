@@ -38,17 +38,25 @@ class Adam(Optimizer):
         if group["weight_decay"]:
             grad = grad + group["weight_decay"] * param.data
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg += (1 - beta1) * (grad - exp_avg)
+        # In place, through one scratch array, in PyTorch's order of operations
+        # (lerp, addcmul, addcdiv) so that results agree to the rounding.
+        tmp = self._scratch(param)
+        np.subtract(grad, exp_avg, out=tmp)
+        tmp *= 1 - beta1
+        exp_avg += tmp
+        np.multiply(grad, 1 - beta2, out=tmp)
+        tmp *= grad
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * (grad * grad)
-        step_size = group["lr"] / (1 - beta1 ** step)
-        correction2_sqrt = math.sqrt(1 - beta2 ** step)
+        exp_avg_sq += tmp
         if group["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
             second = state["max_exp_avg_sq"]
         else:
             second = exp_avg_sq
+        step_size = group["lr"] / (1 - beta1 ** step)
         denom = np.sqrt(second)
-        denom /= correction2_sqrt
+        denom /= math.sqrt(1 - beta2 ** step)
         denom += group["eps"]
-        param.data -= step_size * (exp_avg / denom)
+        np.multiply(exp_avg, -step_size, out=tmp)
+        tmp /= denom
+        param.data += tmp

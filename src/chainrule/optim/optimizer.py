@@ -17,6 +17,7 @@ class Optimizer:
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
         self.state: dict = {}
+        self._scratch_arrays: dict = {}
         self.param_groups: list[dict] = []
         params = list(params)
         if not params:
@@ -62,6 +63,13 @@ class Optimizer:
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict, state: dict) -> None:
         raise NotImplementedError
+
+    def _scratch(self, param: Tensor) -> np.ndarray:
+        """A reusable work array shaped like ``param`` (not part of the saved state)."""
+        tmp = self._scratch_arrays.get(id(param))
+        if tmp is None or tmp.shape != param.data.shape or tmp.dtype != param.data.dtype:
+            tmp = self._scratch_arrays[id(param)] = np.empty_like(param.data)
+        return tmp
 
     # ------------------------------------------------------------ state_dict
     def state_dict(self) -> dict:

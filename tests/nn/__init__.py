@@ -1,0 +1,1 @@
+"""Tests of chainrule.nn: layers, modules, losses, init and whole networks."""

@@ -1,0 +1,184 @@
+"""conv2d, max_pool2d, avg_pool2d: finite differences over strides, paddings, non-square
+kernels, with and without bias; PyTorch parity including max-pool ties."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.nn import functional as F
+from gradcheck import distinct, fd_check, parity, randn, rng
+
+# (input shape, weight shape, stride, padding)
+CONV_CASES = [
+    ((2, 3, 5, 5), (4, 3, 3, 3), 1, 0),
+    ((1, 2, 6, 5), (3, 2, 3, 3), 2, 1),
+    ((2, 2, 5, 6), (2, 2, 2, 3), (2, 1), (1, 2)),   # non-square kernel, stride, padding
+    ((1, 3, 4, 4), (2, 3, 1, 1), 1, 0),             # 1x1
+    ((1, 1, 7, 6), (2, 1, 3, 2), 3, (0, 1)),        # stride that skips the last rows
+    ((2, 2, 3, 3), (1, 2, 3, 3), 1, 2),             # padding larger than needed
+]
+
+
+def _conv_id(case):
+    x, w, s, p = case
+    return f"x{x}-w{w}-s{s}-p{p}"
+
+
+def _conv(stride, padding):
+    def fn(x, w, b=None):
+        return F.conv2d(x, w, b, stride=stride, padding=padding)
+    return fn
+
+
+def _torch_conv(stride, padding):
+    torch = pytest.importorskip("torch")
+
+    def fn(x, w, b=None):
+        return torch.nn.functional.conv2d(x, w, b, stride=stride, padding=padding)
+    return fn
+
+
+# ------------------------------------------------------------------ conv2d
+@pytest.mark.parametrize("case", CONV_CASES, ids=_conv_id)
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv2d_fd(case, bias):
+    xs, ws, stride, padding = case
+    x, w, b = randn(*xs, seed=1), randn(*ws, seed=2), randn(ws[0], seed=3)
+    args = (x, w, b) if bias else (x, w)
+    fd_check(_conv(stride, padding), *args)
+
+
+def test_conv2d_forward_matches_direct_sum():
+    """An independent reference for the forward pass: the defining sum, looped."""
+    x, w, b = randn(2, 3, 5, 6, seed=4), randn(4, 3, 2, 3, seed=5), randn(4, seed=6)
+    stride, padding = (2, 1), (1, 2)
+    out = F.conv2d(cr.tensor(x), cr.tensor(w), cr.tensor(b), stride=stride, padding=padding).data
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (2, 2)))
+    oh, ow = (5 + 2 - 2) // 2 + 1, (6 + 4 - 3) // 1 + 1
+    expected = np.zeros((2, 4, oh, ow))
+    for n in range(2):
+        for o in range(4):
+            for i in range(oh):
+                for j in range(ow):
+                    expected[n, o, i, j] = np.sum(w[o] * xp[n, :, 2 * i:2 * i + 2, j:j + 3]) + b[o]
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_only_weight_requires_grad_fd():
+    fd_check(_conv(1, 1), randn(1, 2, 4, 4, seed=7), randn(3, 2, 3, 3, seed=8), randn(3, seed=9),
+             requires_grad=[False, True, False])
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=_conv_id)
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv2d_parity(case, bias):
+    xs, ws, stride, padding = case
+    x, w, b = randn(*xs, seed=1), randn(*ws, seed=2), randn(ws[0], seed=3)
+    args = (x, w, b) if bias else (x, w)
+    parity(_conv(stride, padding), _torch_conv(stride, padding), *args)
+
+
+def test_conv2d_channel_mismatch_names_op_and_shapes():
+    with pytest.raises(ValueError, match="conv2d") as info:
+        F.conv2d(cr.randn(1, 3, 5, 5), cr.randn(4, 2, 3, 3))
+    assert "(1, 3, 5, 5)" in str(info.value) and "(4, 2, 3, 3)" in str(info.value)
+
+
+def test_conv2d_needs_4d_input_and_fitting_kernel():
+    with pytest.raises(ValueError, match="conv2d.*4-d"):
+        F.conv2d(cr.randn(3, 5, 5), cr.randn(4, 3, 3, 3))
+    with pytest.raises(ValueError, match="conv2d.*kernel"):
+        F.conv2d(cr.randn(1, 3, 2, 2), cr.randn(4, 3, 3, 3))
+
+
+def test_conv2d_integer_input_names_dtype():
+    with pytest.raises(TypeError, match="int64"):
+        F.conv2d(cr.tensor(np.ones((1, 1, 3, 3), np.int64)), cr.randn(1, 1, 2, 2))
+
+
+# ------------------------------------------------------------------ pooling
+# (input shape, kernel, stride, padding)
+POOL_CASES = [
+    ((2, 2, 4, 4), 2, None, 0),            # the classic non-overlapping 2x2
+    ((1, 2, 5, 5), 3, 1, 0),               # overlapping windows
+    ((1, 1, 5, 6), 3, 2, 1),               # overlapping, padded
+    ((2, 1, 5, 7), (2, 3), (1, 2), (1, 1)),  # non-square kernel and stride
+    ((1, 2, 7, 5), (3, 2), (3, 2), 0),     # stride that skips the edge
+]
+
+
+def _pool_id(case):
+    x, k, s, p = case
+    return f"x{x}-k{k}-s{s}-p{p}"
+
+
+@pytest.mark.parametrize("case", POOL_CASES, ids=_pool_id)
+def test_max_pool2d_fd(case):
+    xs, k, s, p = case
+    # pairwise-distinct values: no ties, so the max is differentiable at x
+    fd_check(lambda t: F.max_pool2d(t, k, s, p), distinct(xs, seed=10))
+
+
+@pytest.mark.parametrize("case", POOL_CASES, ids=_pool_id)
+def test_avg_pool2d_fd(case):
+    xs, k, s, p = case
+    fd_check(lambda t: F.avg_pool2d(t, k, s, p), randn(*xs, seed=11))
+
+
+@pytest.mark.parametrize("case", POOL_CASES, ids=_pool_id)
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_pool_parity(case, kind):
+    torch = pytest.importorskip("torch")
+    xs, k, s, p = case
+    ours = {"max": F.max_pool2d, "avg": F.avg_pool2d}[kind]
+    theirs = {"max": torch.nn.functional.max_pool2d, "avg": torch.nn.functional.avg_pool2d}[kind]
+    parity(lambda t: ours(t, k, s, p), lambda t: theirs(t, k, s, p), randn(*xs, seed=12))
+
+
+@pytest.mark.parametrize("case", POOL_CASES, ids=_pool_id)
+def test_max_pool2d_ties_follow_torch(case):
+    """Small integers make ties in almost every window (and shared elements in the
+    overlapping ones): the gradient must go exactly where PyTorch sends it."""
+    torch = pytest.importorskip("torch")
+    xs, k, s, p = case
+    for seed in range(3):
+        x = rng(seed).integers(-1, 2, size=xs).astype(np.float32)
+        # Overlapping windows add several upstream gradients into one element, in another
+        # order than PyTorch (1-ulp differences), hence tolerances rather than equality;
+        # where the gradient goes must match exactly: a misplaced one is an O(1) error
+        # and changes the pattern of non-zeros.
+        cts, tts, _, _ = parity(lambda t: F.max_pool2d(t, k, s, p),
+                                lambda t: torch.nn.functional.max_pool2d(t, k, s, p), x, seed=seed)
+        np.testing.assert_array_equal(cts[0].grad.data != 0, tts[0].grad.numpy() != 0)
+
+
+def test_max_pool2d_constant_input_sends_gradient_to_first_element():
+    torch = pytest.importorskip("torch")
+    x = np.zeros((1, 1, 4, 4), np.float32)
+    cts, _, _, _ = parity(lambda t: F.max_pool2d(t, 2), lambda t: torch.nn.functional.max_pool2d(t, 2),
+                          x, exact=True)
+    nonzero = np.argwhere(cts[0].grad.data[0, 0] != 0).tolist()
+    assert nonzero == [[0, 0], [0, 2], [2, 0], [2, 2]]
+
+
+def test_max_pool2d_padding_is_minus_infinity():
+    torch = pytest.importorskip("torch")
+    # all-negative input: zero padding would win every border window
+    x = -rng(13).uniform(1, 2, size=(1, 1, 4, 4))
+    _, _, co, _ = parity(lambda t: F.max_pool2d(t, 3, 2, 1),
+                         lambda t: torch.nn.functional.max_pool2d(t, 3, 2, 1), x, exact=True)
+    assert np.all(co.data < 0)
+
+
+def test_avg_pool2d_padding_counts_in_the_mean():
+    x = np.ones((1, 1, 2, 2))
+    out = F.avg_pool2d(cr.tensor(x), 3, 1, 1).data
+    np.testing.assert_allclose(out, np.full((1, 1, 2, 2), 4 / 9))
+
+
+@pytest.mark.parametrize("pool", [F.max_pool2d, F.avg_pool2d])
+def test_pool_errors(pool):
+    with pytest.raises(ValueError, match="pool2d.*padding"):
+        pool(cr.randn(1, 1, 4, 4), 2, 2, 2)
+    with pytest.raises(ValueError, match="pool2d.*4-d"):
+        pool(cr.randn(4, 4), 2)

@@ -1,0 +1,175 @@
+"""reshape, permute/transpose, flatten, (un)squeeze, getitem, cat, stack, clone, cast."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from gradcheck import fd_check, parity, randn
+
+X = randn(2, 3, 4, seed=1)
+
+# (name, chainrule/torch function): the same code runs on both.
+SHAPE_OPS = {
+    "reshape": lambda t: t.reshape(4, 6),
+    "reshape_tuple_-1": lambda t: t.reshape((3, -1)),
+    "view": lambda t: t.view(-1),
+    "permute": lambda t: t.permute(2, 0, 1),
+    "permute_negative": lambda t: t.permute(0, -1, 1),
+    "transpose": lambda t: t.transpose(0, 2),
+    "transpose_negative": lambda t: t.transpose(-1, -2),
+    "T_2d": lambda t: t.reshape(6, 4).T,
+    "flatten": lambda t: t.flatten(),
+    "flatten_1": lambda t: t.flatten(1),
+    "flatten_0_1": lambda t: t.flatten(0, 1),
+    "flatten_-2_-1": lambda t: t.flatten(-2, -1),
+    "unsqueeze": lambda t: t.unsqueeze(1),
+    "unsqueeze_-1": lambda t: t.unsqueeze(-1),
+    "squeeze": lambda t: t.reshape(2, 1, 3, 1, 4).squeeze(),
+    "squeeze_dim": lambda t: t.reshape(2, 1, 12).squeeze(1),
+    "clone": lambda t: t.clone(),
+    "chain": lambda t: t.permute(1, 2, 0).reshape(12, 2).T.flatten(),
+}
+
+# Indices that work the same on both libraries.
+INDICES = {
+    "int": 1,
+    "negative_int": -1,
+    "slice": slice(0, 2),
+    "step_slice": (slice(None), slice(None, None, 2)),
+    "negative_step": (slice(None), slice(None, None, -1), slice(1, None, 2)),
+    "int_and_slice": (1, slice(1, 3), 2),
+    "ellipsis": (Ellipsis, 0),
+    "newaxis": (slice(None), None, 0),
+    "int_array_repeated": np.array([0, 1, 1, 0, 1]),
+    "int_array_axis1_repeated": (slice(None), np.array([2, 0, 2, 2])),
+    "two_arrays_repeated": (np.array([0, 1, 0, 0]), np.array([2, 2, 1, 2])),
+    "2d_int_array": np.array([[0, 1], [1, 1]]),
+    "array_with_slice_after": (np.array([1, 1, 0]), slice(0, 2), 3),
+    "bool_mask_full": (np.arange(24).reshape(2, 3, 4) % 3 == 0),
+    "bool_mask_axis0": np.array([False, True]),
+    "bool_mask_axis1": (slice(None), np.array([True, False, True])),
+}
+
+
+def _torch_index(index):
+    torch = pytest.importorskip("torch")
+
+    def conv(i):
+        return torch.from_numpy(i) if isinstance(i, np.ndarray) else i
+
+    return tuple(conv(i) for i in index) if isinstance(index, tuple) else conv(index)
+
+
+# ------------------------------------------------------------------ finite differences
+@pytest.mark.parametrize("name", SHAPE_OPS)
+def test_shape_op_fd(name):
+    fd_check(SHAPE_OPS[name], X)
+
+
+@pytest.mark.parametrize("name", INDICES)
+def test_getitem_fd(name):
+    out = fd_check(lambda t: t[INDICES[name]], X)
+    np.testing.assert_array_equal(out.data, X[INDICES[name]])
+
+
+def test_getitem_with_tensor_indices_fd():
+    mask = cr.tensor(X > 0)
+    fd_check(lambda t: t[mask], X)
+    fd_check(lambda t: t[cr.tensor([1, 0, 1])], X)
+    fd_check(lambda t: t[:, cr.tensor([2, 2, 0])], X)
+
+
+def test_repeated_index_accumulates():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[np.array([0, 0, 2, 0])].backward(cr.tensor([1.0, 10.0, 100.0, 1000.0]))
+    np.testing.assert_array_equal(x.grad.data, [1011.0, 0.0, 100.0])
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cat_fd(dim):
+    shapes = {0: [(1, 3, 2), (2, 3, 2), (3, 3, 2)], 1: [(2, 1, 2), (2, 2, 2), (2, 4, 2)],
+              -1: [(2, 3, 1), (2, 3, 3), (2, 3, 2)]}[dim]
+    arrays = [randn(*s, seed=i) for i, s in enumerate(shapes)]
+    out = fd_check(lambda *ts: cr.cat(list(ts), dim=dim), *arrays)
+    np.testing.assert_array_equal(out.data, np.concatenate(arrays, axis=dim))
+    fd_check(lambda *ts: cr.cat(ts, dim=dim), *arrays, requires_grad=[True, False, True])
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2, -1])
+def test_stack_fd(dim):
+    arrays = [randn(2, 3, seed=i) for i in range(3)]
+    out = fd_check(lambda *ts: cr.stack(list(ts), dim=dim), *arrays)
+    np.testing.assert_array_equal(out.data, np.stack(arrays, axis=dim))
+    fd_check(lambda *ts: cr.stack(ts, dim=dim), *arrays, requires_grad=[False, True, False])
+
+
+def test_cast_fd_and_gradient_dtype():
+    x = cr.tensor(randn(2, 3, seed=3).astype(np.float32), requires_grad=True)
+    y = x.double()
+    assert y.dtype == cr.float64
+    (y * y).sum().backward()
+    assert x.grad.dtype == cr.float32
+    np.testing.assert_allclose(x.grad.data, 2 * x.data, rtol=1e-7)
+    # float64 -> float32: the upstream gradient comes back converted to float64
+    z = cr.tensor(randn(2, 3, seed=4), requires_grad=True)
+    u = randn(2, 3, seed=5).astype(np.float32)
+    z.float().backward(u)
+    assert z.grad.dtype == cr.float64
+    np.testing.assert_array_equal(z.grad.data, u.astype(np.float64))
+
+
+def test_cast_to_integer_leaves_the_graph():
+    y = cr.randn(3, requires_grad=True).to(cr.int64)
+    assert y.dtype == cr.int64 and not y.requires_grad and y.grad_fn is None
+    assert not cr.randn(3, requires_grad=True).long().requires_grad
+
+
+# ------------------------------------------------------------------ PyTorch parity
+@pytest.mark.parametrize("name", SHAPE_OPS)
+def test_shape_op_parity(name):
+    parity(SHAPE_OPS[name], SHAPE_OPS[name], X, exact=True)
+
+
+@pytest.mark.parametrize("name", [n for n in INDICES if n != "negative_step"])  # torch has no negative steps
+def test_getitem_parity(name):
+    index = INDICES[name]
+    parity(lambda t: t[index], lambda t: t[_torch_index(index)], X, exact=True)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cat_parity(dim):
+    torch = pytest.importorskip("torch")
+    shapes = {0: [(1, 3), (2, 3)], 1: [(2, 1), (2, 4)], -1: [(2, 2), (2, 3)]}[dim]
+    parity(lambda a, b: cr.cat([a, b], dim), lambda a, b: torch.cat([a, b], dim),
+           randn(*shapes[0], seed=1), randn(*shapes[1], seed=2), exact=True)
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2, -1])
+def test_stack_parity(dim):
+    torch = pytest.importorskip("torch")
+    parity(lambda a, b: cr.stack([a, b], dim), lambda a, b: torch.stack([a, b], dim),
+           randn(2, 3, seed=1), randn(2, 3, seed=2), exact=True)
+
+
+# ------------------------------------------------------------------ errors
+def test_cat_mismatch_names_op_and_shapes():
+    with pytest.raises(ValueError, match="cat") as info:
+        cr.cat([cr.randn(2, 3), cr.randn(2, 4)], dim=0)
+    assert "(2, 3)" in str(info.value) and "(2, 4)" in str(info.value)
+
+
+def test_stack_mismatch_names_op_and_shapes():
+    with pytest.raises(ValueError, match="stack") as info:
+        cr.stack([cr.randn(2, 3), cr.randn(3, 2)])
+    assert "(2, 3)" in str(info.value) and "(3, 2)" in str(info.value)
+
+
+def test_reshape_invalid_names_shapes():
+    with pytest.raises(ValueError, match="reshape") as info:
+        cr.randn(2, 3).reshape(4, 2)
+    assert "(4, 2)" in str(info.value) and "(2, 3)" in str(info.value)
+
+
+def test_permute_not_a_permutation():
+    with pytest.raises(ValueError, match="permute"):
+        cr.randn(2, 3).permute(0, 0)

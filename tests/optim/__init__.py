@@ -1,0 +1,1 @@
+"""Tests of chainrule.optim: optimisers, schedulers and their state."""

@@ -1,0 +1,181 @@
+"""The Tensor class: creation and dtypes (as torch.tensor), conversions, views,
+comparisons, small utilities and their errors."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+
+# ------------------------------------------------------------------ creation and dtypes
+@pytest.mark.parametrize("data,dtype", [
+    ([1.0, 2.0], cr.float32),
+    (1.5, cr.float32),
+    ([1, 2], cr.int64),
+    (3, cr.int64),
+    ([True, False], cr.bool_),
+    (np.array([1.0, 2.0]), cr.float64),            # NumPy arrays keep their dtype
+    (np.array([1, 2], dtype=np.int32), np.dtype(np.int32)),
+    (np.float64(2.0), cr.float64),
+])
+def test_tensor_dtype_follows_torch_tensor(data, dtype):
+    assert cr.tensor(data).dtype == dtype
+
+
+def test_tensor_dtypes_match_torch():
+    torch = pytest.importorskip("torch")
+    for data in ([1.0, 2.0], [1, 2], [True], 0.5, 7):
+        assert str(cr.tensor(data).dtype) == str(torch.tensor(data).dtype).removeprefix("torch.")
+
+
+def test_explicit_dtype():
+    t = cr.tensor([1, 2], dtype=cr.float64)
+    assert t.dtype == cr.float64 and t.tolist() == [1.0, 2.0]
+
+
+def test_tensor_copies_but_from_numpy_shares():
+    a = np.array([1.0, 2.0])
+    t, s = cr.tensor(a), cr.from_numpy(a)
+    a[0] = 9.0
+    assert t.tolist() == [1.0, 2.0] and s.tolist() == [9.0, 2.0]
+
+
+def test_tensor_from_a_torch_tensor():
+    torch = pytest.importorskip("torch")
+    t = cr.tensor(torch.tensor([1.0, 2.0], requires_grad=True))
+    assert t.dtype == cr.float32 and t.tolist() == [1.0, 2.0] and not t.requires_grad
+
+
+def test_tensor_rejects_strings():
+    with pytest.raises(TypeError, match="cannot make a tensor"):
+        cr.tensor(["a", "b"])
+
+
+@pytest.mark.parametrize("factory", ["zeros", "ones", "randn", "rand"])
+def test_factories(factory):
+    t = getattr(cr, factory)(2, 3)
+    assert t.shape == (2, 3) and t.dtype == cr.float32 and not t.requires_grad
+    assert getattr(cr, factory)((2, 3)).shape == (2, 3)
+    t = getattr(cr, factory)(4, dtype=cr.float64, requires_grad=True)
+    assert t.dtype == cr.float64 and t.requires_grad and t.is_leaf
+
+
+def test_other_factories():
+    assert cr.full((2, 2), 7.0).tolist() == [[7.0, 7.0], [7.0, 7.0]]
+    assert cr.arange(3).tolist() == [0, 1, 2] and cr.arange(3).dtype == cr.int64
+    assert cr.arange(1, 2, 0.5).tolist() == [1.0, 1.5]
+    assert cr.eye(2).tolist() == [[1.0, 0.0], [0.0, 1.0]] and cr.eye(2).dtype == cr.float32
+    x = cr.randn(2, 3)
+    assert cr.zeros_like(x).shape == (2, 3) and cr.ones_like(x).tolist() == [[1.0] * 3] * 2
+
+
+def test_randn_is_reproducible_from_the_seed():
+    cr.manual_seed(123)
+    a = cr.randn(5)
+    cr.manual_seed(123)
+    np.testing.assert_array_equal(cr.randn(5).data, a.data)
+
+
+# ------------------------------------------------------------------ basics
+def test_shape_accessors():
+    t = cr.zeros(2, 3, 4)
+    assert t.shape == (2, 3, 4) and t.size() == (2, 3, 4) and t.size(1) == 3
+    assert t.ndim == 3 and t.dim() == 3 and t.numel() == 24 and len(t) == 2
+
+
+def test_len_of_0d_raises():
+    with pytest.raises(TypeError, match="0-d"):
+        len(cr.tensor(1.0))
+
+
+def test_item():
+    assert cr.tensor([[2.5]]).item() == 2.5
+    with pytest.raises(ValueError, match=r"one element.*\(2,\)"):
+        cr.tensor([1.0, 2.0]).item()
+
+
+def test_numpy_refuses_tensors_that_require_grad():
+    t = cr.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="detach"):
+        t.numpy()
+    assert t.detach().numpy().tolist() == [1.0]
+
+
+def test_detach_shares_memory_and_drops_grad():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2).detach()
+    assert not y.requires_grad and y.grad_fn is None
+    d = x.detach()
+    d.data[0] = 5.0
+    assert x.data[0] == 5.0
+
+
+def test_array_protocol():
+    t = cr.tensor([1.0, 2.0])
+    assert np.asarray(t).dtype == np.float32
+    assert np.asarray(t, dtype=np.float64).dtype == np.float64
+
+
+def test_conversions():
+    x = cr.tensor([1.7, -2.2])
+    assert x.float() is x
+    assert x.double().dtype == cr.float64
+    assert x.long().tolist() == [1, -2] and x.long().dtype == cr.int64
+    assert x.to(cr.float64).dtype == cr.float64
+
+
+def test_repr_shows_grad_state():
+    assert "requires_grad=True" in repr(cr.tensor([1.0], requires_grad=True))
+    assert "grad_fn=<Mul>" in repr(cr.tensor([1.0], requires_grad=True) * 2)
+    assert "dtype=float64" in repr(cr.tensor(np.array([1.0])))
+
+
+def test_iteration_and_unsqueeze_squeeze():
+    t = cr.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert [row.tolist() for row in t] == [[1.0, 2.0], [3.0, 4.0]]
+    assert t.unsqueeze(0).shape == (1, 2, 2) and t.unsqueeze(-1).shape == (2, 2, 1)
+    assert t.unsqueeze(0).squeeze(0).shape == (2, 2)
+    assert t.squeeze(0).shape == (2, 2)  # a dimension that is not 1 is left alone, as torch
+
+
+# ------------------------------------------------------------------ comparisons
+def test_comparisons_give_bool_tensors_without_grad():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for result, expected in [(x > 2, [False, False, True]), (x >= 2, [False, True, True]),
+                             (x < 2, [True, False, False]), (x <= 2, [True, True, False]),
+                             (x == 2, [False, True, False]), (x != 2, [True, False, True]),
+                             (x == cr.tensor([1.0, 0.0, 3.0]), [True, False, True])]:
+        assert result.dtype == cr.bool_ and result.tolist() == expected and not result.requires_grad
+
+
+def test_tensors_stay_hashable():
+    t = cr.tensor([1.0])
+    assert {t: 1}[t] == 1
+
+
+def test_bool_of_one_element():
+    assert bool(cr.tensor([1.0])) and not bool(cr.tensor(0.0))
+
+
+def test_argmax_argmin():
+    t = cr.tensor([[1.0, 5.0, 5.0], [7.0, 0.0, 7.0]])
+    assert t.argmax().item() == 3
+    assert t.argmax(1).tolist() == [1, 0] and t.argmin(1).tolist() == [0, 1]
+    assert t.argmax(1, keepdim=True).shape == (2, 1) and t.argmax().dtype == cr.int64
+
+
+# ------------------------------------------------------------------ in-place helpers
+def test_zero_fill_copy():
+    t = cr.tensor([1.0, 2.0])
+    assert t.zero_() is t and t.tolist() == [0.0, 0.0]
+    assert t.fill_(3.0).tolist() == [3.0, 3.0]
+    assert t.copy_(cr.tensor([4.0, 5.0])).tolist() == [4.0, 5.0]
+    with pytest.raises(ValueError, match=r"copy_.*\(3,\).*\(2,\)"):
+        t.copy_(np.zeros(3))
+
+
+def test_in_place_keeps_the_dtype():
+    t = cr.tensor([1, 2])
+    with pytest.raises(Exception):
+        t += 0.5  # same_kind casting: an int tensor cannot hold a float result
+    assert t.tolist() == [1, 2]
