@@ -24,6 +24,7 @@ from workloads import WORKLOADS, run
 
 FRAMEWORKS = ("chainrule", "torch")
 RESULT_PREFIX = "BENCHMARK-RESULT "
+SMOKE_TEST_SAMPLES = 1000
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -42,8 +43,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="cap the batches per model (smoke runs)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="threads for both frameworks: torch and BLAS/OpenMP (default: %(default)s)")
-    parser.add_argument("--repeats", type=int, default=2,
-                        help="runs of each framework per model; the fastest counts (default: %(default)s)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="runs of each framework per model; the fastest counts "
+                             "(default: 2, or 1 with --batches)")
+    parser.add_argument("--test-samples", type=int, default=None,
+                        help="test images scored for accuracy (default: all 10000, "
+                             f"or {SMOKE_TEST_SAMPLES} with --batches)")
     parser.add_argument("--seed", type=int, default=0, help="weights, batch order and dropout seed")
     parser.add_argument("--data-dir", default=default_data_dir(), help="MNIST/Fashion-MNIST folder")
     parser.add_argument("--json", metavar="PATH", help="write every run and the summary as JSON")
@@ -55,8 +60,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     unknown = [m for m in args.models if m not in WORKLOADS]
     if unknown:
         parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}")
-    if args.threads < 1 or args.repeats < 1 or (args.batches is not None and args.batches < 1):
-        parser.error("--threads, --repeats and --batches must be at least 1")
+    if args.repeats is None:
+        args.repeats = 1 if args.batches else 2
+    if args.test_samples is None and args.batches and not args.worker:
+        args.test_samples = SMOKE_TEST_SAMPLES
+    if min(args.threads, args.repeats, args.batches or 1, args.test_samples or 1) < 1:
+        parser.error("--threads, --repeats, --batches and --test-samples must be at least 1")
     return args
 
 
@@ -66,6 +75,8 @@ def spawn(model: str, framework: str, args) -> dict:
            "--framework", framework, "--threads", str(args.threads), "--seed", str(args.seed)]
     if args.batches:
         cmd += ["--batches", str(args.batches)]
+    if args.test_samples:
+        cmd += ["--test-samples", str(args.test_samples)]
     if args.data_dir:
         cmd += ["--data-dir", args.data_dir]
     # The thread count also goes to the environment, so every pool starts at that size.
@@ -117,7 +128,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     if args.worker:
         result = run(args.worker.upper(), args.framework, args.threads, args.batches,
-                     args.data_dir, args.seed)
+                     args.data_dir, args.seed, args.test_samples)
         print(RESULT_PREFIX + json.dumps(result), flush=True)
         return
 
@@ -134,7 +145,9 @@ def main(argv=None) -> None:
 
     rows = summarize(runs, args.models)
     versions = {k: v for r in runs for k, v in r["versions"].items()}
+    tested = runs[0]["test_samples"]
     print(f"\nthreads {args.threads}, repeats {args.repeats} (time: fastest; peak memory: median), "
+          f"accuracy on {tested} test images, "
           + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) + "\n")
     print(format_table(rows, args.markdown))
     print()
@@ -143,7 +156,7 @@ def main(argv=None) -> None:
     if args.json:
         with open(args.json, "w") as out:
             json.dump({"threads": args.threads, "repeats": args.repeats, "seed": args.seed,
-                       "batch_cap": args.batches, "versions": versions,
+                       "batch_cap": args.batches, "test_samples": tested, "versions": versions,
                        "summary": rows, "runs": runs}, out, indent=2)
 
 

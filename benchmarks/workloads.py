@@ -17,7 +17,7 @@ import numpy as np
 
 from peakmem import PeakRSS
 
-EVAL_CHUNK = 1000  # test images per forward pass when measuring accuracy
+EVAL_CHUNK = 500  # test images per forward pass when measuring accuracy
 
 
 @dataclass(frozen=True)
@@ -144,8 +144,11 @@ def _torch_setup(w: Workload, seed: int):
 
 
 # --------------------------------------------------------------------- run
-def run(key: str, framework: str, threads: int, cap: int | None, data_dir, seed: int = 0) -> dict:
-    """Train workload ``key`` with ``framework`` ('chainrule' or 'torch'); return the measurements."""
+def run(key: str, framework: str, threads: int, cap: int | None, data_dir, seed: int = 0,
+        test_samples: int | None = None) -> dict:
+    """Train workload ``key`` with ``framework`` ('chainrule' or 'torch'); return the measurements.
+
+    ``cap`` limits the batches; ``test_samples`` the test images scored (default: all)."""
     from threadpoolctl import threadpool_limits
 
     import chainrule.data
@@ -164,6 +167,7 @@ def run(key: str, framework: str, threads: int, cap: int | None, data_dir, seed:
     with threadpool_limits(limits=threads):  # after the imports, so it reaches torch's OpenMP too
         train = chainrule.data.load(w.dataset, split="train", data_dir=data_dir, normalize="0-1")
         test = chainrule.data.load(w.dataset, split="test", data_dir=data_dir, normalize="0-1")
+        test_x, test_y = test.x[:test_samples], test.y[:test_samples]
         x, y = train.x, train.y
         targets = y if w.loss == "cross_entropy" else np.eye(10, dtype=np.float32)[y]
         order = np.random.default_rng(seed).permutation(len(y))
@@ -179,15 +183,16 @@ def run(key: str, framework: str, threads: int, cap: int | None, data_dir, seed:
             seconds = time.perf_counter() - start
 
         model.eval()
-        correct = sum(int((predict(test.x[i:i + EVAL_CHUNK]).argmax(1) == test.y[i:i + EVAL_CHUNK]).sum())
-                      for i in range(0, len(test.y), EVAL_CHUNK))
+        correct = sum(int((predict(test_x[i:i + EVAL_CHUNK]).argmax(1) == test_y[i:i + EVAL_CHUNK]).sum())
+                      for i in range(0, len(test_y), EVAL_CHUNK))
 
     versions = {"numpy": np.__version__, "chainrule": chainrule.__version__}
     if framework == "torch":
         versions["torch"] = torch.__version__
     return {
         "model": key, "framework": framework, "threads": threads, "batches": n_batches,
-        "seconds": seconds, "final_loss": float(loss.item()), "accuracy": correct / len(test.y),
+        "seconds": seconds, "final_loss": float(loss.item()), "accuracy": correct / len(test_y),
+        "test_samples": len(test_y),
         "peak_mb": mem.growth_mb, "baseline_mb": mem.baseline_mb, "memory_method": mem.method,
         "versions": versions,
     }

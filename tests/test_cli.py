@@ -1,61 +1,341 @@
 """The command line, through the installed console script."""
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+MNIST = SHARED / "mnist"
+EXAMPLES = ROOT / "examples"
 # The console script installed beside this interpreter (a virtualenv's bin/), else on PATH.
 _BESIDE = Path(sys.executable).parent / "chainrule"
 CLI = str(_BESIDE) if _BESIDE.exists() else shutil.which("chainrule")
 
 pytestmark = pytest.mark.skipif(CLI is None, reason="the chainrule console script is not installed")
+needs_mnist = pytest.mark.skipif(not MNIST.is_dir(), reason="../shared/data/mnist is not present")
 
 
-def run(*args, cwd=None):
-    return subprocess.run([CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """An empty user cache, so no test reads or fills the real one."""
+    return tmp_path_factory.mktemp("cache")
 
 
+def run(*args, cwd=None, cache_dir=None, env=None):
+    environment = {k: v for k, v in os.environ.items() if k != "CHAINRULE_DATA"}
+    if cache_dir is not None:
+        environment["XDG_CACHE_HOME"] = str(cache_dir)
+    environment.update(env or {})
+    return subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300,
+                          env=environment)
+
+
+def assert_user_error(result, message, code=1):
+    """A non-zero exit with one ``Error: ...`` line holding ``message``, and no traceback."""
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, result.stderr
+    assert message in errors[0], result.stderr
+
+
+# ------------------------------------------------------------------ help
 def test_help_lists_commands_with_examples():
     result = run("--help")
     assert result.returncode == 0
-    for command in ("train", "summary", "models"):
+    for command in ("train", "summary", "models", "evaluate", "predict", "data"):
         assert command in result.stdout
-    assert "Examples" in run("train", "--help").stdout
 
 
+@pytest.mark.parametrize("command", [
+    ("train",), ("summary",), ("models",), ("evaluate",), ("predict",), ("data",), ("data", "list"),
+    ("data", "fetch"),
+])
+def test_every_command_has_help_with_examples(command):
+    result = run(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Examples:" in result.stdout and "chainrule " + command[0] in result.stdout
+
+
+def test_predict_help_says_how_images_are_read():
+    text = " ".join(run("predict", "--help").stdout.split())
+    assert "28x28" in text and "inverted" in text and "wrong sizes are refused" in text
+
+
+# --------------------------------------------------------------- summary
 def test_summary_of_c2_shows_the_parameter_counts():
     result = run("summary", "c2")
     assert result.returncode == 0
     assert "288,100" in result.stdout and "Total params: 289,630" in result.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (("summary", "resnet"), "unknown architecture 'resnet'"),
-    (("summary", "c2", "--input", "1x28"), "channels x height x width"),
-    (("summary", "c2", "--input", "1x3x3"), "kernel 5x5 is larger than the padded input 3x3"),
-    (("train", "--data", "cifar"), "Invalid value for '--data'"),
+def test_summary_of_a_spec_equal_to_c2_is_the_same_table():
+    named, spec = run("summary", "c2"), run("summary", EXAMPLES / "c2.toml")
+    assert spec.returncode == 0, spec.stderr
+    assert spec.stdout == named.stdout
+
+
+def test_models_lists_names_and_layer_types():
+    assert "c2 " in run("models").stdout
+    layers = run("models", "--layers").stdout
+    assert re.search(r"^Conv2d\s+\[in_channels\], out_channels, kernel_size", layers, re.M)
+
+
+# --------------------------------------------------------- user mistakes
+BAD_SPEC = 'input = [1, 28, 28]\n\n[[layers]]\ntype = "Conv2d"\nout_channels = 4\nkernel_size = 5\n\n'
+
+
+@pytest.mark.parametrize("args, message, code", [
+    (("summary", "resnet"), "unknown architecture 'resnet'", 1),
+    (("summary", "c2", "--input", "1x28"), "channels x height x width", 2),
+    (("summary", "c2", "--input", "1x3x3"), "kernel 5x5 is larger than the padded input 3x3", 1),
+    (("summary", "missing.toml"), "missing.toml: no such spec file", 1),
+    (("train", "--data", "cifar"), "Invalid value for '--data'", 2),
+    (("train", "--model", "resnet"), "unknown architecture 'resnet'", 1),
+    (("train", "--epochs", "1", "--iterations", "5"), "--epochs and --iterations are mutually exclusive", 2),
+    (("train", "--schedule", "step:100"), "expected step:SIZE:GAMMA", 2),
+    (("train", "--schedule", "warm:3"), "use none, step:SIZE:GAMMA", 2),
+    (("train", "--schedule", "decay:0:0.1"), "TAU must be positive", 2),
+    (("evaluate", "nowhere.npz", "--model", "c2"), "'nowhere.npz' does not exist", 2),
+    (("predict", "nowhere.npz", "--index", "0"), "'nowhere.npz' does not exist", 2),
+    (("data", "fetch", "cifar", "--offline"), "unknown dataset 'cifar'", 1),
 ])
-def test_user_mistakes_exit_non_zero_with_one_line_and_no_traceback(args, message):
-    result = run(*args)
-    assert result.returncode != 0
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
+def test_user_mistakes_exit_non_zero_with_one_line_and_no_traceback(args, message, code, cache):
+    assert_user_error(run(*args, cache_dir=cache), message, code)
 
 
-@pytest.mark.skipif(not (SHARED / "mnist").is_dir(), reason="../shared/data/mnist is not present")
+@pytest.mark.parametrize("tail, message", [
+    ('[[layers]]\ntype = "Relu"\n', ":9: layers[1]: unknown layer type 'Relu' (did you mean 'ReLU'?); valid types:"),
+    ('[[layers]]\ntype = "MaxPool2d"\nkernel_size = 2\nstrides = 2\n',
+     ":12: layers[1] (MaxPool2d): unknown field 'strides' (did you mean 'stride'?); MaxPool2d takes: "
+     "kernel_size, stride, padding"),
+    ('[[layers]]\ntype = "Conv2d"\nout_channels = 8\nkernel_size = 25\n',
+     ":8: layers[1] (Conv2d): input [4, 24, 24]: conv2d: kernel 25x25 is larger than the padded input 24x24"),
+    ('[[layers]]\ntype = "Dropout"\np = "0.5"\n', ':10: layers[1] (Dropout): p must be a number, got "0.5" (a string)'),
+    ('[[layers]]\ntype = "Flatten"\n[[layers]]\ntype = "Linear"\nout_features = 5\n',
+     ":10: layers[2] (Linear): the model's output is [5] per sample, but the data has 10 classes"),
+])
+def test_spec_mistakes_name_the_file_line_and_layer(tmp_path, tail, message):
+    path = tmp_path / "net.toml"
+    path.write_text(BAD_SPEC + tail)
+    assert_user_error(run("summary", path, "--classes", "10"), f"{path}{message}")
+
+
+@needs_mnist
+def test_spec_mistakes_are_reported_before_training(tmp_path):
+    path = tmp_path / "net.toml"
+    path.write_text(BAD_SPEC + '[[layers]]\ntype = "Linear"\nout_features = 10\n')
+    result = run("train", "--model", path, "--data-dir", MNIST, "--limit", 100, "--out", tmp_path / "run")
+    assert_user_error(result, f"{path}:8: layers[1] (Linear): its input is [4, 24, 24]; add a Flatten layer")
+    assert not (tmp_path / "run").exists()
+
+
+# ------------------------------------------------------------------ train
+@needs_mnist
 def test_train_writes_a_report(tmp_path):
     out = tmp_path / "run"
-    result = run("train", "--data-dir", str(SHARED / "mnist"), "--limit", "1000", "--epochs", "1",
-                 "--eval-every", "5", "--out", str(out))
+    result = run("train", "--data-dir", MNIST, "--limit", "1000", "--epochs", "1", "--eval-every", "5",
+                 "--out", out)
     assert result.returncode == 0, result.stderr
-    for name in ("report.md", "curves.png", "metrics.json", "history.json", "model.npz"):
+    for name in ("report.md", "curves.png", "metrics.json", "history.json", "model.npz", "run.json"):
         assert (out / name).is_file(), name
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["iterations"] == 10 and metrics["train_images"] == 1000
     assert 0.5 < metrics["test_accuracy"] <= 1.0
     assert "## Learning curves" in (out / "report.md").read_text()
+    assert json.loads((out / "run.json").read_text())["model"] == "mlp"
+
+
+@pytest.fixture(scope="module")
+def spec_run(tmp_path_factory):
+    """The MLP spec trained for 30 iterations with a schedule and weight decay."""
+    if not MNIST.is_dir():
+        pytest.skip("../shared/data/mnist is not present")
+    out = tmp_path_factory.mktemp("spec-run") / "run"
+    result = run("train", "--model", EXAMPLES / "mlp.toml", "--data-dir", MNIST, "--limit", 3000,
+                 "--iterations", 30, "--schedule", "decay:10:0.0001", "--lr", 0.003, "--weight-decay", 1e-4,
+                 "--eval-every", 0, "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_train_a_spec_for_iterations_with_a_schedule(spec_run):
+    metrics = json.loads((spec_run / "metrics.json").read_text())
+    assert metrics["iterations"] == 30 and metrics["train_images"] == 3000
+    assert metrics["test_accuracy"] > 0.7
+    history = json.loads((spec_run / "history.json").read_text())
+    expected = [0.0001 + (0.003 - 0.0001) * np.exp(-t / 10) for t in range(30)]
+    np.testing.assert_allclose(history["lr"], expected, rtol=1e-12)
+    run_file = json.loads((spec_run / "run.json").read_text())
+    assert run_file["model"] == "model.toml" and run_file["data"] == "mnist"
+    assert run_file["settings"]["schedule"] == "decay:10:0.0001" and run_file["settings"]["iterations"] == 30
+    assert run_file["settings"]["weight decay"] == 1e-4
+    assert (spec_run / "model.toml").read_text() == (EXAMPLES / "mlp.toml").read_text()
+    assert "schedule | decay:10:0.0001" in (spec_run / "report.md").read_text()
+
+
+# --------------------------------------------------------------- evaluate
+@pytest.fixture(scope="module")
+def c2_weights(tmp_path_factory):
+    """Seeded, untrained C2 weights saved by the library, and its accuracy on the first 500 test images."""
+    if not MNIST.is_dir():
+        pytest.skip("../shared/data/mnist is not present")
+    import chainrule as cr
+    from chainrule import models, nn
+    from chainrule.data import load
+    from chainrule.serialization import save
+    from chainrule.training import evaluate
+
+    cr.manual_seed(3)
+    network = models.build("c2")
+    path = save(network.state_dict(), tmp_path_factory.mktemp("weights") / "c2.npz")
+    test = load("mnist", "test", data_dir=MNIST)
+    loss, acc = evaluate(network, nn.CrossEntropyLoss(), test.x[:500], test.y[:500])
+    return path, loss, acc, np.bincount(test.y[:500], minlength=10)
+
+
+def test_evaluate_saved_weights_agrees_with_the_library(c2_weights):
+    path, loss, acc, counts = c2_weights
+    result = run("evaluate", path, "--model", "c2", "--data-dir", MNIST, "--limit", 500)
+    assert result.returncode == 0, result.stderr
+    assert f"c2 on the mnist test set (500 images): loss {loss:.4f}, accuracy {acc:.4f}" in result.stdout
+    rows = [line.split() for line in result.stdout.splitlines()[2:]]
+    assert [int(r[0]) for r in rows] == list(range(10)) and [int(r[2]) for r in rows] == counts.tolist()
+
+
+def test_evaluate_as_json_with_a_spec_of_the_same_architecture(c2_weights):
+    path, loss, acc, counts = c2_weights
+    result = run("evaluate", path, "--model", EXAMPLES / "c2.toml", "--data-dir", MNIST, "--limit", 500,
+                 "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["model"] == "c2-spec" and report["images"] == 500
+    assert report["loss"] == pytest.approx(loss, rel=1e-5) and report["accuracy"] == pytest.approx(acc)
+    assert [c["images"] for c in report["per_class"]] == counts.tolist()
+
+
+def test_evaluate_finds_the_model_in_the_run_folder(spec_run):
+    result = run("evaluate", spec_run / "model.npz", "--data-dir", MNIST, "--limit", 1000)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("mlp-spec on the mnist test set (1000 images)")
+
+
+@needs_mnist
+def test_evaluate_refuses_weights_of_another_model_and_corrupt_files(c2_weights, tmp_path):
+    path = c2_weights[0]
+    result = run("evaluate", path, "--model", "mlp", "--data-dir", MNIST, "--limit", 10)
+    assert_user_error(result, f"{path}: these weights do not fit the model 'mlp': ")
+    corrupt = tmp_path / "model.npz"
+    corrupt.write_bytes(path.read_bytes()[:1000])
+    assert_user_error(run("evaluate", corrupt, "--model", "c2", "--data-dir", MNIST, "--limit", 10),
+                      f"{corrupt}: not a readable")
+    assert_user_error(run("evaluate", corrupt), "which model are the weights for? Give --model NAME|SPEC", 2)
+
+
+# ---------------------------------------------------------------- predict
+def _save_png(path, pixels):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.imsave(path, pixels, cmap="gray", vmin=0, vmax=1)
+    return path
+
+
+def _rows(stdout):
+    return [line.split() for line in stdout.splitlines()[1:]]
+
+
+def test_predict_pngs_and_test_indices_agree(spec_run, tmp_path):
+    from chainrule.data import load
+
+    test = load("mnist", "test", data_dir=MNIST)
+    dark = _save_png(tmp_path / "dark.png", test.x[0, 0])  # as MNIST: light digit on black
+    light = _save_png(tmp_path / "light.png", 1 - test.x[0, 0])  # a dark digit on white paper
+    weights = spec_run / "model.npz"
+    by_index = run("predict", weights, "--index", "0", "--data-dir", MNIST)
+    by_file = run("predict", weights, dark, light)
+    assert by_index.returncode == 0 and by_file.returncode == 0, by_index.stderr + by_file.stderr
+    assert by_index.stdout.splitlines()[0].split() == ["image", "label", "class", "probability", "true"]
+    index_row, (dark_row, light_row) = _rows(by_index.stdout)[0], _rows(by_file.stdout)
+    assert index_row[0] == "test[0]" and index_row[4] == str(test.y[0])
+    assert dark_row[1] == light_row[1] == index_row[1]
+    assert float(dark_row[3]) == pytest.approx(float(index_row[3]), abs=0.02)
+    assert "inverted" not in by_file.stdout.splitlines()[1]
+    assert "(inverted: light background)" in by_file.stdout.splitlines()[2]
+
+
+@needs_mnist
+def test_predict_several_indices_with_top_k(c2_weights):
+    result = run("predict", c2_weights[0], "--model", "c2", "--index", "0-2,7", "--index", "9",
+                 "--data-dir", MNIST, "--top", 3)
+    assert result.returncode == 0, result.stderr
+    rows = _rows(result.stdout)
+    assert [r[0] for r in rows] == ["test[0]", "test[1]", "test[2]", "test[7]", "test[9]"]
+    probabilities = [float(r[3]) for r in rows]
+    assert all(0.1 <= p <= 1 for p in probabilities)  # the best of 10 classes
+
+
+def test_predict_refuses_a_png_of_the_wrong_size_naming_it(tmp_path, c2_weights):
+    image = _save_png(tmp_path / "big.png", np.zeros((32, 30)))
+    result = run("predict", c2_weights[0], "--model", "c2", image)
+    assert_user_error(result, f"{image}: the image is 30x32 pixels, but the model takes 28x28 images")
+    not_image = tmp_path / "note.png"
+    not_image.write_text("hello")
+    assert_user_error(run("predict", c2_weights[0], "--model", "c2", not_image), f"{not_image}: not a readable image")
+
+
+@pytest.mark.parametrize("args, message", [
+    ((), "give IMAGES (PNG files) or --index N"),
+    (("--index", "0", "x.png"), "give either IMAGES or --index N, not both"),
+    (("--index", "7-3"), "Invalid value for '--index': '7-3'"),
+])
+def test_predict_usage_mistakes(c2_weights, tmp_path, args, message):
+    (tmp_path / "x.png").write_bytes(b"")
+    assert_user_error(run("predict", c2_weights[0], "--model", "c2", *args, cwd=tmp_path), message, 2)
+
+
+@needs_mnist
+def test_predict_index_out_of_range(c2_weights):
+    result = run("predict", c2_weights[0], "--model", "c2", "--index", 10000, "--data-dir", MNIST)
+    assert_user_error(result, "index 10000 is out of range: the mnist test set has images 0 to 9999")
+
+
+# ------------------------------------------------------------------- data
+@needs_mnist
+def test_data_list_shows_where_each_dataset_is(cache):
+    result = run("data", "list", "--data-dir", SHARED, cache_dir=cache)
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    assert set(lines) >= {"mnist", "fashion-mnist", "digits", "spirals", "xor"}
+    assert f"{MNIST} (--data-dir)" in lines["mnist"]
+    assert "generated on demand" in lines["spirals"]
+
+
+def test_data_list_says_how_to_get_a_missing_dataset(tmp_path):
+    if Path("/usr/share/datasets/mnist").is_dir():
+        pytest.skip("MNIST is installed system-wide here")
+    result = run("data", "list", "--data-dir", tmp_path / "nothing", cache_dir=tmp_path / "cache")
+    assert result.returncode == 0, result.stderr
+    mnist = next(line for line in result.stdout.splitlines() if line.startswith("mnist "))
+    assert f"not found: `chainrule data fetch mnist` puts it in {tmp_path / 'cache' / 'chainrule' / 'mnist'}" in mnist
+
+
+@needs_mnist
+def test_data_fetch_copies_into_the_cache_and_prints_where(tmp_path):
+    result = run("data", "fetch", "mnist", "spirals", "--data-dir", MNIST, "--offline", cache_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    target = tmp_path / "chainrule" / "mnist"
+    assert result.stdout.splitlines() == [f"mnist: {target}", "spirals: generated on demand, nothing to fetch"]
+    assert len(list(target.glob("*-ubyte*"))) == 4
+    listed = run("data", "list", cache_dir=tmp_path)
+    assert f"{target} (cache)" in listed.stdout

@@ -15,10 +15,21 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import numpy as np
+import pytest
 import torch
 
 import chainrule as cr
 from chainrule import nn
+
+
+@pytest.fixture(scope="module")
+def torch_single_thread():
+    """PyTorch on one thread for a module's tests, restored afterwards. The tensors here are
+    tiny, and on a busy machine PyTorch's thread pool costs ~20 ms a backward pass."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 class TorchStep(torch.nn.Module):

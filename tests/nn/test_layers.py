@@ -12,6 +12,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from torch_twin import torch_single_thread  # noqa: E402,F401  (fixture)
+
+pytestmark = pytest.mark.usefixtures("torch_single_thread")
+
 import chainrule as cr  # noqa: E402
 from chainrule import nn  # noqa: E402
 from torch_twin import (  # noqa: E402

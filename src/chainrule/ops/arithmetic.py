@@ -155,7 +155,7 @@ class Linear(Function):
     def backward(self, grad):
         x, weight, needs = self.x, self.weight, self.needs_grad
         grad_x = grad @ weight if needs[0] else None
-        if grad.ndim > 2:  # fold leading batch dimensions into one
+        if grad.ndim != 2:  # fold leading batch dimensions into one (or give a 1-d input one)
             grad, x = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
         grad_w = grad.T @ x if needs[1] else None
         if len(needs) == 2:

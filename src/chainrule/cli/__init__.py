@@ -1,0 +1,20 @@
+"""The ``chainrule`` command line: a thin layer over the library.
+
+``main`` is the click group the console script runs (``chainrule = chainrule.cli:main``);
+each command lives in its own module and registers itself on it when imported here:
+
+* :mod:`.info` -- ``models``, ``summary``
+* :mod:`.train` -- ``train``
+* :mod:`.evaluate` -- ``evaluate``, ``predict``
+* :mod:`.data` -- ``data list``, ``data fetch``
+
+User mistakes (a bad option, a missing file, an impossible shape, a bad spec field) end with a
+one-line ``Error: ...`` and a non-zero exit, never a traceback; click's own usage errors keep
+exit code 2. Set ``CHAINRULE_DEBUG=1`` to see the traceback instead.
+The library never imports this package.
+"""
+
+from ._app import main
+from . import data, evaluate, info, train  # noqa: E402,F401  (each registers its commands on main)
+
+__all__ = ["main"]

@@ -1,0 +1,289 @@
+"""``chainrule train``: options -> :class:`TrainConfig` -> :func:`run_training`, step by step.
+
+The steps are separate functions so that the Trainer's features slot in without touching the
+rest: ``--checkpoint-every`` and ``--resume`` become two more options and two more fields of
+:class:`TrainConfig`, used in :func:`fit_model` (marked ``LEAD``), and the richer report
+(image grid, confusion matrix, judgement) is one call in :func:`write_report`.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import numpy as np
+
+from ._app import main
+from ._common import (
+    ModelChoice,
+    class_names,
+    data_dir_option,
+    data_option,
+    load_split,
+    model_option,
+    resolve_model,
+    write_run_file,
+)
+
+DEFAULT_EPOCHS = 2
+
+
+# ----------------------------------------------------------------- schedule
+@dataclass(frozen=True)
+class Schedule:
+    """A ``--schedule``: ``kind`` and its numbers; :meth:`build` makes the scheduler (stepped
+    after every iteration, as the exercises count)."""
+
+    kind: str = "none"
+    args: tuple = ()
+
+    def build(self, optimizer):
+        from ..optim import lr_scheduler as s
+
+        if self.kind == "step":
+            return s.StepLR(optimizer, step_size=int(self.args[0]), gamma=self.args[1])
+        if self.kind == "exp":
+            return s.ExponentialLR(optimizer, gamma=self.args[0])
+        if self.kind == "cosine":
+            return s.CosineAnnealingLR(optimizer, T_max=int(self.args[0]),
+                                       eta_min=self.args[1] if len(self.args) > 1 else 0.0)
+        if self.kind == "decay":
+            return s.ExpDecayLR(optimizer, tau=self.args[0], eta_min=self.args[1] if len(self.args) > 1 else 0.0)
+        return None
+
+    def __str__(self) -> str:
+        return ":".join([self.kind, *(f"{a:g}" for a in self.args)])
+
+
+class ScheduleType(click.ParamType):
+    """none | step:SIZE:GAMMA | exp:GAMMA | cosine:T_MAX[:ETA_MIN] | decay:TAU[:ETA_MIN]."""
+
+    name = "schedule"
+    FORMS = {  # kind: (names of the numbers, how many are required)
+        "none": ((), 0),
+        "step": (("SIZE", "GAMMA"), 2),
+        "exp": (("GAMMA",), 1),
+        "cosine": (("T_MAX", "ETA_MIN"), 1),
+        "decay": (("TAU", "ETA_MIN"), 1),
+    }
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, Schedule):
+            return value
+        kind, *parts = str(value).strip().lower().split(":")
+        if kind not in self.FORMS:
+            self.fail(f"{value!r}: use none, step:SIZE:GAMMA, exp:GAMMA, cosine:T_MAX[:ETA_MIN] "
+                      f"or decay:TAU[:ETA_MIN]", param, ctx)
+        names, required = self.FORMS[kind]
+        if not required <= len(parts) <= len(names):
+            form = ":".join([kind, *names[:required], *(f"[{n}]" for n in names[required:])])
+            self.fail(f"{value!r}: expected {form}", param, ctx)
+        try:
+            args = tuple(float(p) for p in parts)
+        except ValueError:
+            self.fail(f"{value!r}: {', '.join(names)} must be numbers", param, ctx)
+        for name, number in zip(names, args):
+            if not math.isfinite(number):
+                self.fail(f"{value!r}: {name} must be finite", param, ctx)
+            if name in ("SIZE", "T_MAX") and (number < 1 or number != int(number)):
+                self.fail(f"{value!r}: {name} must be a whole number of iterations >= 1", param, ctx)
+            if name in ("GAMMA", "TAU") and number <= 0:
+                self.fail(f"{value!r}: {name} must be positive", param, ctx)
+            if name == "ETA_MIN" and number < 0:
+                self.fail(f"{value!r}: ETA_MIN must not be negative", param, ctx)
+        return Schedule(kind, args)
+
+
+# ------------------------------------------------------------------- config
+@dataclass
+class TrainConfig:
+    """Everything ``chainrule train`` was asked to do (one field per option)."""
+
+    model: str = "mlp"
+    dataset: str = "mnist"
+    data_dir: Path | None = None
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    schedule: Schedule = Schedule()
+    epochs: int | None = None
+    iterations: int | None = None
+    batch_size: int = 100
+    limit: int | None = None
+    seed: int = 0
+    eval_every: int = 100
+    out: Path | None = None
+    # LEAD: checkpoint_every: int | None = None; resume: Path | None = None  (see fit_model)
+
+    def settings(self, choice: ModelChoice, train_images: int) -> dict:
+        """The settings table of the report and run.json."""
+        length = {"iterations": self.iterations} if self.iterations else {"epochs": self.epochs}
+        return {"model": choice.name if choice.spec is None else f"{choice.name} ({choice.text})",
+                "data": self.dataset, "optimizer": self.optimizer, "lr": self.lr,
+                **({"momentum": self.momentum} if self.optimizer == "sgd" else {}),
+                "weight decay": self.weight_decay, "schedule": str(self.schedule), **length,
+                "batch size": self.batch_size, "seed": self.seed, "training images": train_images}
+
+
+@main.command()
+@model_option("mlp")
+@data_option("mnist")
+@data_dir_option()
+@click.option("--optimizer", default="adam", show_default=True, type=click.Choice(["sgd", "adam"]))
+@click.option("--lr", default=1e-3, show_default=True, type=click.FloatRange(min=0), help="Learning rate.")
+@click.option("--momentum", default=0.0, show_default=True, type=click.FloatRange(min=0), help="SGD momentum.")
+@click.option("--weight-decay", default=0.0, show_default=True, type=click.FloatRange(min=0),
+              help="L2 penalty added to the gradients (PyTorch's weight_decay).")
+@click.option("--schedule", default="none", show_default=True, type=ScheduleType(),
+              help="Learning-rate schedule, stepped every iteration: none | step:SIZE:GAMMA | exp:GAMMA | "
+                   "cosine:T_MAX[:ETA_MIN] | decay:TAU[:ETA_MIN] (C4's eta_min + (eta0 - eta_min)*exp(-t/TAU)).")
+@click.option("--epochs", type=click.IntRange(min=1), help=f"Passes over the training set  [default: {DEFAULT_EPOCHS}].")
+@click.option("--iterations", type=click.IntRange(min=1), help="Train for this many mini-batches instead of --epochs.")
+@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option("--limit", type=click.IntRange(min=1), help="Use only the first N training images (quick runs).")
+@click.option("--seed", default=0, show_default=True, help="Seeds the weights and the batch order.")
+@click.option("--eval-every", default=100, show_default=True, type=click.IntRange(min=0),
+              help="Evaluate on the test set every N iterations (0: at each epoch's end only).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default runs/MODEL-DATA).")
+def train(**options):
+    """Train a network on real data and write its report.
+
+    The model is a named architecture or a .toml spec file of layers. The output folder holds
+    report.md, curves.png, metrics.json, history.json, the trained weights (model.npz) and
+    run.json (which model and data: `chainrule evaluate` and `predict` read it).
+
+    \b
+    Examples:
+      chainrule train --model mlp --epochs 2
+      chainrule train --model c2 --data fashion-mnist --lr 0.001 --out runs/c2-fashion
+      chainrule train --model examples/c2.toml --iterations 500 --limit 10000
+      chainrule train --model c4 --optimizer adam --lr 0.003 --iterations 10000 \\
+          --schedule decay:2000:0.0001
+      chainrule train --model mlp --optimizer sgd --lr 0.5 --schedule step:1000:0.5 --weight-decay 1e-4
+    """
+    config = TrainConfig(**options)
+    if config.epochs is not None and config.iterations is not None:
+        raise click.UsageError("--epochs and --iterations are mutually exclusive: give one of them")
+    if config.epochs is None and config.iterations is None:
+        config.epochs = DEFAULT_EPOCHS
+    run_training(config)
+
+
+def run_training(config: TrainConfig) -> Path:
+    """Data, model, optimiser, schedule, training, test, weights, report; returns report.md."""
+    from .. import manual_seed, nn
+    from ..summary import summary as model_summary
+    from ..tensor import Tensor
+    from ..training import predict
+
+    choice = resolve_model(config.model)  # a bad name or spec fails before any data is read
+    train_set = load_split(config.dataset, "train", config.data_dir, config.limit)
+    test_set = load_split(config.dataset, "test", config.data_dir)
+    shape, classes = tuple(train_set.x.shape[1:]), class_names(config.dataset)
+    out = config.out or Path("runs") / f"{choice.name}-{config.dataset}"
+
+    manual_seed(config.seed)
+    network = choice.build(shape, len(classes))
+    summary = model_summary(network, (1, *shape))  # also the shape check of a named model
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = make_optimizer(config, network)
+    scheduler = config.schedule.build(optimizer)
+    history = fit_model(config, network, loss_fn, optimizer, scheduler, train_set, test_set)
+
+    logits = predict(network, test_set.x)
+    test_loss = loss_fn(Tensor(logits), Tensor(test_set.y)).item()
+    test_acc = float(np.mean(np.argmax(logits, axis=1) == test_set.y))
+    metrics = {"test_accuracy": test_acc, "test_loss": test_loss, "train_images": len(train_set),
+               "iterations": history.iteration[-1] if history.iteration else 0,
+               "seconds": round(history.seconds, 2),
+               "parameters": sum(p.numel() for p in network.parameters())}
+    settings = config.settings(choice, len(train_set))
+    save_model(network, out)
+    write_run_file(out, choice, config.dataset, shape, settings)
+    report = write_report(out, choice, config, history, summary, metrics, settings, test_set, logits, classes)
+    click.echo(f"test accuracy {test_acc:.4f}, loss {test_loss:.4f}, {history.seconds:.1f}s; report: {report}")
+    return report
+
+
+def make_optimizer(config: TrainConfig, network):
+    from .. import optim
+
+    if config.optimizer == "adam":
+        return optim.Adam(network.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    return optim.SGD(network.parameters(), lr=config.lr, momentum=config.momentum,
+                     weight_decay=config.weight_decay)
+
+
+def fit_model(config: TrainConfig, network, loss_fn, optimizer, scheduler, train_set, test_set):
+    """Train; returns the History.
+
+    LEAD: this is where the Trainer goes. Add the options to ``train`` and the fields to
+    :class:`TrainConfig`, e.g.::
+
+        @click.option("--checkpoint-every", type=click.IntRange(min=1), help="Checkpoint every N iterations (and on Ctrl-C).")
+        @click.option("--resume", type=click.Path(exists=True, path_type=Path), help="Continue from a checkpoint.")
+
+    then build the Trainer here from the same pieces (the loader's state is part of a
+    checkpoint, so it is created here too) with ``checkpoint_every=config.checkpoint_every``
+    writing under ``out / "checkpoints"`` and ``trainer.resume(config.resume)`` before fitting.
+    """
+    from ..data import DataLoader
+    from ..training import fit
+
+    loader = DataLoader(train_set.x, train_set.y, batch_size=config.batch_size, shuffle=True, seed=config.seed)
+    total = config.iterations or config.epochs * len(loader)
+    with ProgressBar(total) as progress:
+        return fit(network, loss_fn, optimizer, loader, epochs=None if config.iterations else config.epochs,
+                   iterations=config.iterations, eval_data=(test_set.x, test_set.y),
+                   eval_every=config.eval_every or None, scheduler=scheduler, progress=progress)
+
+
+def save_model(network, out: Path) -> Path:
+    """``model.npz`` (LEAD: becomes ``serialization.save_model`` with the architecture)."""
+    from ..serialization import save
+
+    return save(network.state_dict(), Path(out) / "model.npz")
+
+
+def write_report(out, choice, config, history, summary, metrics, settings, test_set, logits, classes) -> Path:
+    """The run's report.
+
+    LEAD: the richer report takes the test set's pictures and predictions; pass them here::
+
+        images=test_set.x, labels=test_set.y, logits=logits, class_names=classes
+    """
+    from ..report import write_run_report
+
+    return write_run_report(out, title=f"{choice.name} on {config.dataset}", history=history,
+                            summary=summary, metrics=metrics, settings=settings)
+
+
+class ProgressBar:
+    """tqdm when writing to a terminal, silent otherwise."""
+
+    def __init__(self, total: int):
+        self.total, self.bar = total, None
+
+    def __enter__(self):
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.total, unit="it", leave=False)
+        return self.update
+
+    def update(self, step, total, record):
+        if self.bar is not None:
+            self.bar.update(1)
+            if step % 20 == 0:
+                self.bar.set_postfix(loss=f"{record['loss']:.3f}", acc=f"{record['acc']:.2f}")
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
+
+
+__all__ = ["Schedule", "ScheduleType", "TrainConfig", "run_training", "train"]
