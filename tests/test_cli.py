@@ -115,7 +115,7 @@ def test_user_mistakes_exit_non_zero_with_one_line_and_no_traceback(args, messag
 @pytest.mark.parametrize("tail, message", [
     ('[[layers]]\ntype = "Relu"\n', ":9: layers[1]: unknown layer type 'Relu' (did you mean 'ReLU'?); valid types:"),
     ('[[layers]]\ntype = "MaxPool2d"\nkernel_size = 2\nstrides = 2\n',
-     ":12: layers[1] (MaxPool2d): unknown field 'strides' (did you mean 'stride'?); MaxPool2d takes: "
+     ":11: layers[1] (MaxPool2d): unknown field 'strides' (did you mean 'stride'?); MaxPool2d takes: "
      "kernel_size, stride, padding"),
     ('[[layers]]\ntype = "Conv2d"\nout_channels = 8\nkernel_size = 25\n',
      ":8: layers[1] (Conv2d): input [4, 24, 24]: conv2d: kernel 25x25 is larger than the padded input 24x24"),

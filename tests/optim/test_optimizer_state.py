@@ -186,3 +186,18 @@ def test_loading_restores_hyperparameters():
     assert other.param_groups[0]["momentum"] == 0.9
     assert other.param_groups[0]["initial_lr"] == 0.1
     assert [id(p) for p in other.param_groups[0]["params"]] == [id(p) for p in model.parameters()]
+
+
+def test_frozen_parameters_are_accepted_and_left_alone():
+    """PyTorch's pattern: freeze a layer, then hand every parameter to the optimiser."""
+    import chainrule as cr
+
+    cr.manual_seed(0)
+    model = cr.nn.Sequential(cr.nn.Linear(3, 4), cr.nn.Linear(4, 1))
+    model[0].requires_grad_(False)
+    frozen = model[0].weight.data.copy()
+    opt = cr.optim.SGD(model.parameters(), lr=0.1)
+    model(cr.randn(5, 3)).sum().backward()
+    opt.step()
+    assert (model[0].weight.data == frozen).all()
+    assert model[0].weight.grad is None and model[1].weight.grad is not None

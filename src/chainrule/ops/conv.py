@@ -49,6 +49,16 @@ def _geometry(op: str, x_shape, kernel, stride, padding):
     return output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
 
 
+def _pool_geometry(op: str, x_shape, kernel_size, stride, padding):
+    """Pooling's kernel, stride (default: the kernel), padding and output size, checked."""
+    kernel = pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else pair(stride, "stride")
+    padding = pair(padding, "padding")
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel {kernel}")
+    return kernel, stride, padding, _geometry(op, x_shape, kernel, stride, padding)
+
+
 def _pad(x, padding, value=0.0):
     ph, pw = padding
     if ph == 0 and pw == 0:
@@ -118,12 +128,7 @@ class MaxPool2d(Function):
     """
 
     def forward(self, x, kernel_size, stride=None, padding=0):
-        kernel = pair(kernel_size, "kernel_size")
-        stride = kernel if stride is None else pair(stride, "stride")
-        padding = pair(padding, "padding")
-        if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
-            raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel {kernel}")
-        out_hw = _geometry("max_pool2d", x.shape, kernel, stride, padding)
+        kernel, stride, padding, out_hw = _pool_geometry("max_pool2d", x.shape, kernel_size, stride, padding)
         xp = _pad(x, padding, value=-np.inf)
         windows = [_window(p, q, stride, out_hw) for p in range(kernel[0]) for q in range(kernel[1])]
         out = xp[windows[0]].copy()
@@ -155,12 +160,7 @@ class AvgPool2d(Function):
     ``count_include_pad=True``), so each window divides by kH·kW."""
 
     def forward(self, x, kernel_size, stride=None, padding=0):
-        kernel = pair(kernel_size, "kernel_size")
-        stride = kernel if stride is None else pair(stride, "stride")
-        padding = pair(padding, "padding")
-        if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
-            raise ValueError(f"avg_pool2d: padding {padding} must be at most half the kernel {kernel}")
-        out_hw = _geometry("avg_pool2d", x.shape, kernel, stride, padding)
+        kernel, stride, padding, out_hw = _pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding)
         xp = _pad(x, padding)
         out = None
         for p in range(kernel[0]):

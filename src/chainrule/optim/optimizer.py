@@ -32,8 +32,8 @@ class Optimizer:
         for p in group["params"]:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
-            if not p.requires_grad:
-                raise ValueError("optimizing a parameter that doesn't require gradients")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor (one computed from others); pass parameters")
         for name, value in self.defaults.items():
             group.setdefault(name, value)
         seen = {id(p) for g in self.param_groups for p in g["params"]}

@@ -76,8 +76,8 @@ def learning_curves_figure(history, title: str = "", overfit_at: int | None = No
     epoch_ends = [e["iteration"] for e in history.epochs[:-1]] if len(history.epochs) > 1 else []
     for ax, (label, train, evaluation) in zip(axes, panels):
         if n:
-            ax.plot(history.iteration, train, color=TRAIN_COLOR, alpha=0.22, linewidth=0.7,
-                    label="training (per batch)")
+            ax.plot(history.iteration, train, color=TRAIN_COLOR, alpha=0.22 if window > 1 else 1.0,
+                    linewidth=0.7 if window > 1 else 1.6, label="training (per batch)")
             if window > 1:
                 ax.plot(history.iteration, smooth(train, window), color=TRAIN_COLOR, linewidth=1.6,
                         label=f"training (moving average of {window})")
@@ -123,9 +123,10 @@ def _spans_decades(*series) -> bool:
 
 def _acc_floor(*series) -> float:
     """A lower accuracy limit that shows the interesting part: the smaller of the 2nd
-    percentile of the training accuracy and the lowest evaluation accuracy, minus a margin."""
+    percentile of the training accuracy (its minimum in runs under 100 iterations) and the
+    lowest evaluation accuracy, minus a margin."""
     train, evaluation = (np.asarray(s, dtype=np.float64) for s in series)
-    low = np.percentile(train, 2) if len(train) else 1.0
+    low = (np.percentile(train, 2) if len(train) >= 100 else train.min()) if len(train) else 1.0
     if len(evaluation):
         low = min(low, evaluation.min())
     return float(max(0.0, low - 0.05))
@@ -305,10 +306,10 @@ def confusion_figure(matrix, class_names=None, title: str | None = None):
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     for i, a in enumerate(accuracy):  # each class's accuracy, right of its row
-        ax.text(k - 0.5 + 0.25, i, "–" if np.isnan(a) else f"{100 * a:.1f}%", ha="left", va="center",
-                fontsize=9, clip_on=False)
-    ax.text(k - 0.5 + 0.25, -0.5 - 0.25, "accuracy", ha="left", va="bottom", fontsize=9,
-            fontweight="bold", clip_on=False)
+        ax.annotate("–" if np.isnan(a) else f"{100 * a:.1f}%", xy=(k - 0.5, i), xytext=(8, 0),
+                    textcoords="offset points", ha="left", va="center", fontsize=9, annotation_clip=False)
+    ax.annotate("accuracy", xy=(k - 0.5, -0.5), xytext=(8, 4), textcoords="offset points", ha="left",
+                va="bottom", fontsize=9, fontweight="bold", annotation_clip=False)
     ax.tick_params(length=0)
     total = int(matrix.sum())
     overall = np.trace(matrix) / total if total else float("nan")
