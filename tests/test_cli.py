@@ -97,6 +97,7 @@ BAD_SPEC = 'input = [1, 28, 28]\n\n[[layers]]\ntype = "Conv2d"\nout_channels = 4
     (("summary", "resnet"), "unknown architecture 'resnet'", 1),
     (("summary", "c2", "--input", "1x28"), "channels x height x width", 2),
     (("summary", "c2", "--input", "1x3x3"), "kernel 5x5 is larger than the padded input 3x3", 1),
+    (("summary", "c6", "--input", "1x8x8"), "architecture 'c6' cannot take inputs of shape [1, 8, 8]", 1),
     (("summary", "missing.toml"), "missing.toml: no such spec file", 1),
     (("train", "--data", "cifar"), "Invalid value for '--data'", 2),
     (("train", "--model", "resnet"), "unknown architecture 'resnet'", 1),
@@ -154,78 +155,103 @@ def test_train_writes_a_report(tmp_path):
     assert json.loads((out / "run.json").read_text())["model"] == "mlp"
 
 
-@pytest.fixture(scope="module")
-def spec_run(tmp_path_factory):
-    """The MLP spec trained for 30 iterations with a schedule and weight decay."""
+def test_train_a_spec_for_iterations_with_a_schedule_then_evaluate_it(tmp_path):
     if not MNIST.is_dir():
         pytest.skip("../shared/data/mnist is not present")
-    out = tmp_path_factory.mktemp("spec-run") / "run"
+    out = tmp_path / "run"
     result = run("train", "--model", EXAMPLES / "mlp.toml", "--data-dir", MNIST, "--limit", 3000,
                  "--iterations", 30, "--schedule", "decay:10:0.0001", "--lr", 0.003, "--weight-decay", 1e-4,
                  "--eval-every", 0, "--out", out)
     assert result.returncode == 0, result.stderr
-    return out
-
-
-def test_train_a_spec_for_iterations_with_a_schedule(spec_run):
-    metrics = json.loads((spec_run / "metrics.json").read_text())
+    metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["iterations"] == 30 and metrics["train_images"] == 3000
     assert metrics["test_accuracy"] > 0.7
-    history = json.loads((spec_run / "history.json").read_text())
+    history = json.loads((out / "history.json").read_text())
     expected = [0.0001 + (0.003 - 0.0001) * np.exp(-t / 10) for t in range(30)]
     np.testing.assert_allclose(history["lr"], expected, rtol=1e-12)
-    run_file = json.loads((spec_run / "run.json").read_text())
+    run_file = json.loads((out / "run.json").read_text())
     assert run_file["model"] == "model.toml" and run_file["data"] == "mnist"
     assert run_file["settings"]["schedule"] == "decay:10:0.0001" and run_file["settings"]["iterations"] == 30
     assert run_file["settings"]["weight decay"] == 1e-4
-    assert (spec_run / "model.toml").read_text() == (EXAMPLES / "mlp.toml").read_text()
-    assert "schedule | decay:10:0.0001" in (spec_run / "report.md").read_text()
+    assert (out / "model.toml").read_text() == (EXAMPLES / "mlp.toml").read_text()
+    assert "schedule | decay:10:0.0001" in (out / "report.md").read_text()
+    # evaluate finds the model (the spec copied into the run folder) and the data in run.json
+    result = run("evaluate", out / "model.npz", "--data-dir", MNIST, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["model"] == "mlp-spec" and report["images"] == 10000
+    assert report["accuracy"] == pytest.approx(metrics["test_accuracy"])
+    assert report["loss"] == pytest.approx(metrics["test_loss"], rel=1e-5)
 
 
 # --------------------------------------------------------------- evaluate
 @pytest.fixture(scope="module")
-def c2_weights(tmp_path_factory):
-    """Seeded, untrained C2 weights saved by the library, and its accuracy on the first 500 test images."""
+def test_set():
     if not MNIST.is_dir():
         pytest.skip("../shared/data/mnist is not present")
-    import chainrule as cr
-    from chainrule import models, nn
     from chainrule.data import load
+
+    return load("mnist", "test", data_dir=MNIST)
+
+
+@pytest.fixture(scope="module")
+def c2_weights(tmp_path_factory):
+    """Seeded, untrained C2 weights saved by the library, and the network itself."""
+    import chainrule as cr
+    from chainrule import models
     from chainrule.serialization import save
-    from chainrule.training import evaluate
 
     cr.manual_seed(3)
     network = models.build("c2")
-    path = save(network.state_dict(), tmp_path_factory.mktemp("weights") / "c2.npz")
-    test = load("mnist", "test", data_dir=MNIST)
-    loss, acc = evaluate(network, nn.CrossEntropyLoss(), test.x[:500], test.y[:500])
-    return path, loss, acc, np.bincount(test.y[:500], minlength=10)
+    return save(network.state_dict(), tmp_path_factory.mktemp("weights") / "c2.npz"), network
 
 
-def test_evaluate_saved_weights_agrees_with_the_library(c2_weights):
-    path, loss, acc, counts = c2_weights
+def _library_evaluation(network, test_set, n=500):
+    from chainrule import nn
+    from chainrule.training import evaluate
+
+    return evaluate(network, nn.CrossEntropyLoss(), test_set.x[:n], test_set.y[:n])
+
+
+@pytest.fixture(scope="module")
+def mlp_weights(tmp_path_factory, test_set):
+    """The MLP trained by the library for 50 iterations, saved as model.npz."""
+    import chainrule as cr
+    from chainrule import models, nn, optim
+    from chainrule.data import DataLoader, load
+    from chainrule.serialization import save
+    from chainrule.training import fit
+
+    train = load("mnist", "train", data_dir=MNIST)
+    cr.manual_seed(0)
+    network = models.build("mlp")
+    loader = DataLoader(train.x[:5000], train.y[:5000], batch_size=100, shuffle=True, seed=0)
+    fit(network, nn.CrossEntropyLoss(), optim.Adam(network.parameters(), lr=0.003), loader, iterations=50)
+    return save(network.state_dict(), tmp_path_factory.mktemp("weights") / "model.npz")
+
+
+def test_evaluate_saved_weights_agrees_with_the_library(c2_weights, test_set):
+    path, network = c2_weights
+    loss, acc = _library_evaluation(network, test_set)
     result = run("evaluate", path, "--model", "c2", "--data-dir", MNIST, "--limit", 500)
     assert result.returncode == 0, result.stderr
     assert f"c2 on the mnist test set (500 images): loss {loss:.4f}, accuracy {acc:.4f}" in result.stdout
     rows = [line.split() for line in result.stdout.splitlines()[2:]]
+    counts = np.bincount(test_set.y[:500], minlength=10)
     assert [int(r[0]) for r in rows] == list(range(10)) and [int(r[2]) for r in rows] == counts.tolist()
 
 
-def test_evaluate_as_json_with_a_spec_of_the_same_architecture(c2_weights):
-    path, loss, acc, counts = c2_weights
+def test_evaluate_as_json_with_a_spec_of_the_same_architecture(c2_weights, test_set):
+    path, network = c2_weights
+    loss, acc = _library_evaluation(network, test_set)
     result = run("evaluate", path, "--model", EXAMPLES / "c2.toml", "--data-dir", MNIST, "--limit", 500,
                  "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["model"] == "c2-spec" and report["images"] == 500
     assert report["loss"] == pytest.approx(loss, rel=1e-5) and report["accuracy"] == pytest.approx(acc)
-    assert [c["images"] for c in report["per_class"]] == counts.tolist()
-
-
-def test_evaluate_finds_the_model_in_the_run_folder(spec_run):
-    result = run("evaluate", spec_run / "model.npz", "--data-dir", MNIST, "--limit", 1000)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("mlp-spec on the mnist test set (1000 images)")
+    for entry in report["per_class"]:
+        assert entry["images"] == int(np.sum(test_set.y[:500] == entry["label"]))
 
 
 @needs_mnist
@@ -255,23 +281,21 @@ def _rows(stdout):
     return [line.split() for line in stdout.splitlines()[1:]]
 
 
-def test_predict_pngs_and_test_indices_agree(spec_run, tmp_path):
-    from chainrule.data import load
-
-    test = load("mnist", "test", data_dir=MNIST)
-    dark = _save_png(tmp_path / "dark.png", test.x[0, 0])  # as MNIST: light digit on black
-    light = _save_png(tmp_path / "light.png", 1 - test.x[0, 0])  # a dark digit on white paper
-    weights = spec_run / "model.npz"
-    by_index = run("predict", weights, "--index", "0", "--data-dir", MNIST)
-    by_file = run("predict", weights, dark, light)
+def test_predict_pngs_and_test_indices_agree(mlp_weights, test_set, tmp_path):
+    dark = _save_png(tmp_path / "dark.png", test_set.x[0, 0])  # as MNIST: a light digit on black
+    light = _save_png(tmp_path / "light.png", 1 - test_set.x[0, 0])  # a dark digit on white paper
+    by_index = run("predict", mlp_weights, "--model", "mlp", "--index", "0", "--data-dir", MNIST)
+    by_file = run("predict", mlp_weights, "--model", "mlp", dark, light)
     assert by_index.returncode == 0 and by_file.returncode == 0, by_index.stderr + by_file.stderr
     assert by_index.stdout.splitlines()[0].split() == ["image", "label", "class", "probability", "true"]
     index_row, (dark_row, light_row) = _rows(by_index.stdout)[0], _rows(by_file.stdout)
-    assert index_row[0] == "test[0]" and index_row[4] == str(test.y[0])
+    assert index_row[0] == "test[0]" and index_row[4] == str(test_set.y[0]) == index_row[1]
+    assert float(index_row[3]) > 0.5
+    assert dark_row[0] == str(dark) and light_row[0] == str(light)
     assert dark_row[1] == light_row[1] == index_row[1]
     assert float(dark_row[3]) == pytest.approx(float(index_row[3]), abs=0.02)
     assert "inverted" not in by_file.stdout.splitlines()[1]
-    assert "(inverted: light background)" in by_file.stdout.splitlines()[2]
+    assert by_file.stdout.splitlines()[2].endswith("(inverted: light background)")
 
 
 @needs_mnist
@@ -279,6 +303,7 @@ def test_predict_several_indices_with_top_k(c2_weights):
     result = run("predict", c2_weights[0], "--model", "c2", "--index", "0-2,7", "--index", "9",
                  "--data-dir", MNIST, "--top", 3)
     assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].split() == ["image", "label", "class", "probability", "next", "2", "true"]
     rows = _rows(result.stdout)
     assert [r[0] for r in rows] == ["test[0]", "test[1]", "test[2]", "test[7]", "test[9]"]
     probabilities = [float(r[3]) for r in rows]

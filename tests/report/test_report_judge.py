@@ -52,7 +52,7 @@ def test_generalizing():
 def test_overfitting_when_the_evaluation_loss_turns_up_while_the_training_loss_falls():
     # evaluation loss lowest at iteration 400, then up by ~50 %; training loss keeps falling
     h = make_history(DECAY * (1 - T / 2000), RISE,
-                     eval_loss=lambda t: 0.2 + 0.0000005 * (t - 400) ** 2 * (t > 400) + 0.001 * abs(t - 400) * (t <= 400),
+                     eval_loss=lambda t: 0.2 + (5e-7 * (t - 400) ** 2 if t > 400 else 0.001 * (400 - t)),
                      eval_acc=lambda t: 0.94)
     j = judge(h)
     assert j.verdict == "overfitting"

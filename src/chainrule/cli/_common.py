@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,16 +73,21 @@ class ModelChoice:
     def input(self) -> tuple | None:
         return self.spec.input if self.spec is not None else None
 
-    def build(self, shape, classes: int):
+    def build(self, shape, classes: int, check: bool = True):
         """The network for samples of ``shape``, its output checked to be ``classes`` wide and
-        its shapes checked by a forward pass on zeros."""
+        (``check``) its shapes checked by a forward pass on zeros (a spec's always are)."""
         if self.spec is not None:
             from ..spec import build_from_spec
 
             network, _ = build_from_spec(self.spec, shape, classes)
             return network
-        network = models.build(self.name, tuple(shape), classes)
-        check_shapes(network, shape)
+        try:
+            network = models.build(self.name, tuple(shape), classes)
+        except ArithmeticError as exc:  # e.g. a layer of width 0 for too small an input
+            raise ValueError(f"architecture {self.name!r} cannot take inputs of shape {list(shape)} "
+                             f"({type(exc).__name__}: {exc} while building it)") from None
+        if check:
+            check_shapes(network, shape)
         return network
 
 
@@ -218,7 +222,3 @@ def table(rows: list[tuple], right: tuple[int, ...] = ()) -> str:
     return "\n".join("  ".join(c.rjust(w) if i in right else c.ljust(w)
                                for i, (c, w) in enumerate(zip(row, widths))).rstrip()
                      for row in rows)
-
-
-def stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()

@@ -76,7 +76,7 @@ def list_(data_dir, long_):
 @data.command()
 @click.argument("names", nargs=-1, required=True, metavar="NAME...")
 @data_dir_option()
-@click.option("--offline", is_flag=True, help="Never use the network: only copy from --data-dir or system folders.")
+@click.option("--offline", is_flag=True, help="Never use the network: only copy from --data-dir, $CHAINRULE_DATA or the system folder.")
 @click.option("--timeout", default=5.0, show_default=True, type=click.FloatRange(min=0.1),
               help="Seconds to wait for each connection or read of a download.")
 @click.option("--apt", is_flag=True,

@@ -141,7 +141,7 @@ class TrainConfig:
 @click.option("--schedule", default="none", show_default=True, type=ScheduleType(),
               help="Learning-rate schedule, stepped every iteration: none | step:SIZE:GAMMA | exp:GAMMA | "
                    "cosine:T_MAX[:ETA_MIN] | decay:TAU[:ETA_MIN] (C4's eta_min + (eta0 - eta_min)*exp(-t/TAU)).")
-@click.option("--epochs", type=click.IntRange(min=1), help=f"Passes over the training set  [default: {DEFAULT_EPOCHS}].")
+@click.option("--epochs", type=click.IntRange(min=1), help=f"Passes over the training set (default {DEFAULT_EPOCHS}, unless --iterations is given).")
 @click.option("--iterations", type=click.IntRange(min=1), help="Train for this many mini-batches instead of --epochs.")
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1))
 @click.option("--limit", type=click.IntRange(min=1), help="Use only the first N training images (quick runs).")
@@ -221,15 +221,15 @@ def make_optimizer(config: TrainConfig, network):
 def fit_model(config: TrainConfig, network, loss_fn, optimizer, scheduler, train_set, test_set):
     """Train; returns the History.
 
-    LEAD: this is where the Trainer goes. Add the options to ``train`` and the fields to
-    :class:`TrainConfig`, e.g.::
+    LEAD: the checkpoint options slot in here. Add them to ``train`` and to :class:`TrainConfig`::
 
         @click.option("--checkpoint-every", type=click.IntRange(min=1), help="Checkpoint every N iterations (and on Ctrl-C).")
-        @click.option("--resume", type=click.Path(exists=True, path_type=Path), help="Continue from a checkpoint.")
+        @click.option("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
 
-    then build the Trainer here from the same pieces (the loader's state is part of a
-    checkpoint, so it is created here too) with ``checkpoint_every=config.checkpoint_every``
-    writing under ``out / "checkpoints"`` and ``trainer.resume(config.resume)`` before fitting.
+    and pass ``checkpoint_dir=out / "checkpoints", checkpoint_every=config.checkpoint_every,
+    resume=config.resume`` (and ``metrics_dir=out``) to ``fit`` below; ``out`` is computed in
+    :func:`run_training` (move it into the config or pass it here). The loader is built here
+    because its position is part of a checkpoint.
     """
     from ..data import DataLoader
     from ..training import fit

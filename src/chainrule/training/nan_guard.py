@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import no_grad
+from ..autograd import enable_grad
 from ..nn.module import Module
 from ..tensor import Tensor
 
@@ -131,18 +131,65 @@ class _Recorder:
         return None
 
 
+def _count(array, condition) -> int:
+    return int(np.count_nonzero(condition(array))) if array.dtype.kind in "fc" else 0
+
+
+def _op_hint(fn) -> str:
+    """What a graph op that turned finite inputs into NaN/inf most likely did."""
+    arrays = [t.data for t in fn.inputs]
+    name = fn.name
+    if name == "Log":
+        zeros, negative = _count(arrays[0], lambda a: a == 0), _count(arrays[0], lambda a: a < 0)
+        parts = ([f"log of {zeros} exact zero(s) = -inf"] if zeros else []) + (
+            [f"log of {negative} negative value(s) = nan"] if negative else [])
+        return "; ".join(parts) or "log"
+    if name == "Div" and len(arrays) > 1:
+        zeros = _count(arrays[1], lambda a: a == 0)
+        if zeros:
+            return f"division by {zeros} exact zero(s)"
+    if name == "Sqrt":
+        negative = _count(arrays[0], lambda a: a < 0)
+        if negative:
+            return f"square root of {negative} negative value(s) = nan"
+    if name == "Exp":
+        return f"exp overflowed (largest input {float(np.max(arrays[0])):.4g})"
+    if name == "Pow":
+        return "a power overflowed or was undefined"
+    return "overflow or an undefined operation"
+
+
+def first_bad_op(root):
+    """The first recorded op (inputs before outputs) that made a non-finite tensor from finite
+    inputs, in the graph that produced ``root``; ``None`` when there is none."""
+    from ..autograd import _topological_order
+
+    if not isinstance(root, Tensor) or root._ctx is None:
+        return None
+    for node in _topological_order(root):
+        fn = node._ctx
+        if fn is not None and fn.inputs is not None and not is_finite(node) and all(is_finite(t) for t in fn.inputs):
+            return fn
+    return None
+
+
+def _describe_op(root) -> str:
+    fn = first_bad_op(root)
+    return f", first in its {fn.name} op ({_op_hint(fn)})" if fn is not None else ""
+
+
 def diagnose_forward(model, loss_fn, xb, yb, iteration: int, loss) -> NonFiniteError:
-    """Explain a non-finite loss: re-run the batch's forward pass (no graph) with hooks and name
-    the first layer whose output is not finite, or, every output being finite, the loss
-    function (with a hint when the model's output holds exact zeros, as a softmax that
-    underflowed does: log(0) = -inf). The caller restores the random state before (so that
-    dropout draws the same masks) and the buffers after."""
+    """Explain a non-finite loss: re-run the batch's forward pass with hooks and name the
+    first layer whose output is not finite (and the op inside it), or, every output being
+    finite, the loss function (and its op; with a hint when the model's output holds exact
+    zeros, as a softmax that underflowed does: log(0) = -inf). The caller restores the random
+    state before (so that dropout draws the same masks) and the buffers after."""
     error = _input_error(xb, iteration, loss)
     if error is not None:
         return error
     recorder = _Recorder(model)
     try:
-        with no_grad():
+        with enable_grad():  # the graph tells which op made the first NaN / inf
             output = model(Tensor._wrap(xb))
             rerun_loss = loss_fn(output, Tensor._wrap(yb))
     finally:
@@ -151,31 +198,35 @@ def diagnose_forward(model, loss_fn, xb, yb, iteration: int, loss) -> NonFiniteE
     if recorder.first_bad is not None:
         path, module, out = recorder.first_bad
         bad, total, kinds = count_non_finite(out)
+        op = _describe_op(out) if isinstance(out, Tensor) else ""
         return NonFiniteError(
-            f"{head}; the first layer whose output is not finite is {layer_label(path, module)}: "
-            f"{bad} of its {total} output values are {kinds}",
+            f"{head}. The first layer whose output is not finite is {layer_label(path, module)}: "
+            f"{bad} of its {total} output values are {kinds}{op}",
             iteration=iteration, kind="forward", layer=path, layer_type=type(module).__name__, loss=loss)
     if is_finite(rerun_loss):
-        return NonFiniteError(f"{head}, but re-running the batch gave a finite loss ({float(np.asarray(rerun_loss.data))}); "
-                              f"the model's computation is not deterministic", iteration=iteration, kind="loss",
-                              loss=loss)
-    message = f"{head}; every layer's output is finite: {_loss_name(loss_fn)} produced it"
+        return NonFiniteError(f"{head}, but re-running the batch gave a finite loss "
+                              f"({float(np.asarray(rerun_loss.data))}): the computation is not deterministic",
+                              iteration=iteration, kind="loss", loss=loss)
+    op = first_bad_op(rerun_loss)
+    message = f"{head}. Every layer's output is finite: {_loss_name(loss_fn)} produced it"
+    if op is not None:
+        message += f", first in its {op.name} op ({_op_hint(op)})"
     layer = layer_type = None
     made_by = recorder.producer(output)
     data = output.data if isinstance(output, Tensor) else np.asarray(output)
-    zeros = int(np.count_nonzero(data == 0)) if data.dtype.kind in "fc" else 0
+    zeros = _count(data, lambda a: a == 0)
     if made_by is not None:
         layer, module = made_by
         layer_type = type(module).__name__
-        where = f"the model's output (from {layer_label(*made_by)})"
+        where = f"The model's output (from {layer_label(*made_by)})"
     else:
-        where = "the model's output"
-    if zeros:
+        where = "The model's output"
+    if zeros and (op is None or op.name == "Log"):
         message += (f". {where} holds {zeros} exact zero(s): log(0) = -inf, and 0·log(0) = nan in a "
                     f"hand-written cross-entropy such as -(t * log(softmax(z))).sum(). Compute the loss from "
                     f"the logits (nn.CrossEntropyLoss, or F.log_softmax) or clip the probabilities")
-    elif data.dtype.kind in "fc" and (data < 0).any():
-        message += f". {where} holds negative values: the log of a negative number is nan"
+    elif made_by is not None:
+        message += f". The model's output comes from {layer_label(*made_by)}"
     return NonFiniteError(message, iteration=iteration, kind="loss", layer=layer, layer_type=layer_type, loss=loss)
 
 
@@ -191,8 +242,7 @@ def diagnose_gradient(model, loss_fn, xb, yb, iteration: int, loss, names: list[
     turned a finite gradient into a non-finite one. ``names`` are the parameters whose
     gradients are non-finite; the caller restores the random state before and the buffers after."""
     params = dict(model.named_parameters())
-    # Counting back from the output: the parameter whose gradient went bad first in the backward pass.
-    first = names[-1]
+    first = names[0]  # in the model's order
     owner = first.rpartition(".")[0]
     modules = dict(model.named_modules())
     owner_label = layer_label(owner, modules[owner]) if owner in modules else "the model"
@@ -223,7 +273,7 @@ def diagnose_gradient(model, loss_fn, xb, yb, iteration: int, loss, names: list[
     message = (f"training stopped at iteration {iteration}: the loss ({loss}) is finite but the gradient of "
                f"parameter {first} ({owner_label}) is {kinds or 'not finite'}")
     if len(names) > 1:
-        message += f"; non-finite gradients: {', '.join(names)}"
+        message += f"; all non-finite gradients: {', '.join(names)}"
     layer = layer_type = None
     if culprit is not None:
         layer, module = culprit
