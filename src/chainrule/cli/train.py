@@ -250,16 +250,12 @@ def save_model(network, out: Path) -> Path:
 
 
 def write_report(out, choice, config, history, summary, metrics, settings, test_set, logits, classes) -> Path:
-    """The run's report.
-
-    LEAD: the richer report takes the test set's pictures and predictions; pass them here::
-
-        images=test_set.x, labels=test_set.y, logits=logits, class_names=classes
-    """
+    """The run's report: curves, the prediction grid, the confusion matrix and the judgement."""
     from ..report import write_run_report
 
     return write_run_report(out, title=f"{choice.name} on {config.dataset}", history=history,
-                            summary=summary, metrics=metrics, settings=settings)
+                            summary=summary, metrics=metrics, settings=settings,
+                            images=test_set.x, labels=test_set.y, logits=logits, class_names=classes)
 
 
 class ProgressBar:

@@ -127,7 +127,8 @@ class Checkpoint:
 def save_checkpoint(folder, iteration: int, meta: dict, model_state: dict, keep: int | None = None) -> Path:
     """Write the checkpoint of ``iteration`` into ``folder`` and return its ``.json`` path;
     ``meta`` may hold arrays (they go to the ``.npz``). Then delete all but the ``keep``
-    newest checkpoints (``None``: keep all)."""
+    newest checkpoints (``None``: keep all) and any checkpoint of a later iteration: a folder
+    holds one run's timeline, and a run resumed from an earlier checkpoint replaces it."""
     folder = Path(folder)
     npz_path, json_path = checkpoint_paths(folder, iteration)
     arrays = {f"model/{k}": np.asarray(getattr(v, "data", v)) for k, v in model_state.items()}
@@ -139,24 +140,38 @@ def save_checkpoint(folder, iteration: int, meta: dict, model_state: dict, keep:
     text = json.dumps(document, indent=1) + "\n"
     serialization.atomic_write_bytes(npz_path, blob)
     serialization.atomic_write_bytes(json_path, text.encode("utf-8"))
-    if keep is not None:
-        _prune(folder, keep, json_path)
+    _prune(folder, keep, json_path)
     return json_path
 
 
-def _prune(folder: Path, keep: int, newest: Path) -> None:
-    complete = [p for p in list_checkpoints(folder) if p != newest]
-    for old in complete[:max(0, len(complete) - (keep - 1))]:
-        npz = old.with_suffix(".npz")
-        old.unlink(missing_ok=True)  # the .json first: a half-deleted checkpoint is not complete
-        npz.unlink(missing_ok=True)
-    # .npz files left by a crash between the two writes, older than the newest checkpoint
-    names = {p.with_suffix(".npz") for p in list_checkpoints(folder)}
-    newest_iteration = int(_NAME.match(newest.name).group(1))
-    for orphan in folder.glob("ckpt-*.npz"):
-        digits = orphan.stem[len("ckpt-"):]
-        if orphan not in names and digits.isdigit() and int(digits) < newest_iteration:
-            orphan.unlink(missing_ok=True)
+def _iteration_of(path: Path) -> int | None:
+    digits = path.stem[len("ckpt-"):]
+    return int(digits) if path.stem.startswith("ckpt-") and digits.isdigit() else None
+
+
+def _delete(json_path: Path) -> None:
+    json_path.unlink(missing_ok=True)  # the .json first: without it the pair is no checkpoint
+    json_path.with_suffix(".npz").unlink(missing_ok=True)
+
+
+def _prune(folder: Path, keep: int | None, newest: Path) -> None:
+    """After ``newest`` is complete: drop checkpoints of later iterations (a run resumed from an
+    earlier point abandoned them), all but the ``keep`` newest, and ``.npz`` files whose
+    ``.json`` was never written."""
+    at = _iteration_of(newest)
+    older = []
+    for path in list_checkpoints(folder):
+        iteration = _iteration_of(path)
+        if iteration > at:
+            _delete(path)
+        elif iteration < at:
+            older.append(path)
+    if keep is not None:
+        for path in older[:max(0, len(older) - (keep - 1))]:
+            _delete(path)
+    for npz in folder.glob("ckpt-*.npz"):
+        if npz.stem != newest.stem and _iteration_of(npz) is not None and not npz.with_suffix(".json").exists():
+            npz.unlink(missing_ok=True)
 
 
 def list_checkpoints(folder) -> list[Path]:
