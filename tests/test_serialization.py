@@ -176,3 +176,9 @@ def test_weights_of_a_model_file_load_as_a_state_dict(tmp_path):
     state = load(save_model(model, tmp_path / "m.npz", name="c2"))
     assert MODEL_KEY not in state and list(state) == list(model.state_dict())
     models.build("c2").load_state_dict(state)
+
+
+def test_object_arrays_are_refused_rather_than_pickled(tmp_path):
+    with pytest.raises(TypeError, match="w: an array of Python objects cannot be saved without pickle"):
+        save({"w": np.array([{"a": 1}], dtype=object)}, tmp_path / "x.npz")
+    assert not list(tmp_path.iterdir())

@@ -70,3 +70,31 @@ def test_mnist_mlp_on_2000_images_beats_85_percent():
     fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=8)
     _, acc = evaluate(model, nn.CrossEntropyLoss(), test.x, test.y)
     assert acc > 0.85
+
+
+def test_history_reads_an_older_dict_and_lists_rows():
+    old = {"iteration": [1, 2], "train_loss": [0.5, 0.25], "train_acc": [0.1, 0.2], "lr": [0.1, 0.1],
+           "eval_iteration": [2], "eval_loss": [0.3], "eval_acc": [0.9], "epochs": [], "seconds": 1.0}
+    h = History.from_dict(old)
+    assert h.status == "completed" and h.epoch == []
+    assert list(h.rows()) == [
+        {"iteration": 1, "epoch": None, "loss": 0.5, "acc": 0.1, "lr": 0.1},
+        {"iteration": 2, "epoch": None, "loss": 0.25, "acc": 0.2, "lr": 0.1, "eval_loss": 0.3, "eval_acc": 0.9},
+    ]
+
+
+def test_fit_keeps_its_keywords_and_takes_a_plain_list_of_batches():
+    train, test = _digits()
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 10))
+    opt = optim.SGD(model.parameters(), lr=0.5)
+    batches = [(train.x[i:i + 300], train.y[i:i + 300]) for i in range(0, 1500, 300)]
+    calls = []
+    history = fit(model, nn.CrossEntropyLoss(), opt, batches, epochs=2, eval_data=(test.x, test.y), eval_every=3,
+                  scheduler=None, progress=lambda step, total, record: calls.append((step, total, record["loss"])))
+    assert history.iteration == list(range(1, 11)) and history.epoch == [1] * 5 + [2] * 5
+    assert [c[:2] for c in calls] == [(i, 10) for i in range(1, 11)]
+    assert history.eval_iteration == [3, 5, 6, 9, 10]
+    assert [e["iteration"] for e in history.epochs] == [5, 10]
+    with pytest.raises(ValueError, match="exactly one of epochs and iterations"):
+        fit(model, nn.CrossEntropyLoss(), opt, batches)

@@ -72,8 +72,12 @@ def atomic_write_bytes(path, data: bytes) -> None:
 
 def npz_bytes(arrays: dict) -> bytes:
     """The bytes of an uncompressed ``.npz`` of ``arrays`` (names → arrays or tensors)."""
+    arrays = {name: _as_array(value) for name, value in arrays.items()}
+    for name, array in arrays.items():
+        if array.dtype.hasobject:
+            raise TypeError(f"{name}: an array of Python objects cannot be saved without pickle")
     buffer = io.BytesIO()
-    np.savez(buffer, **{name: _as_array(value) for name, value in arrays.items()})
+    np.savez(buffer, **arrays)
     return buffer.getvalue()
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from chainrule import nn, serialization
-from chainrule.training import LambdaCallback, Trainer, latest_checkpoint, list_checkpoints, load_checkpoint
+from chainrule.training import Trainer, latest_checkpoint, list_checkpoints, load_checkpoint
 from chainrule.training.checkpoint import decode, encode
 from chainrule.serialization import CheckpointError
 
@@ -161,3 +161,26 @@ def test_values_are_encoded_exactly():
     assert np.isnan(back["n"])
     with pytest.raises(TypeError, match="cannot store a set"):
         encode({"x": {1, 2}}, {}, "v")
+
+
+def test_resuming_from_an_earlier_checkpoint_replaces_the_later_ones(tmp_path):
+    train(tmp_path, iterations=6, every=2, keep=None)
+    assert [p.name for p in list_checkpoints(tmp_path)][-1] == "ckpt-00000006.json"
+    model, opt, sched, loader = run_parts(seed=1)
+    Trainer(model, nn.CrossEntropyLoss(), opt, loader, scheduler=sched, checkpoint_dir=tmp_path,
+            checkpoint_every=3, keep_checkpoints=None).fit(iterations=6, resume=tmp_path / "ckpt-00000002.json")
+    # the first checkpoint of the new branch (3) removes the abandoned 4 and 6
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["ckpt-00000002.json", "ckpt-00000003.json",
+                                                            "ckpt-00000006.json"]
+    assert load_checkpoint(tmp_path).meta["history"]["iteration"] == list(range(1, 7))
+
+
+def test_resume_true_needs_a_checkpoint_dir_and_a_checkpoint(tmp_path):
+    model, opt, sched, loader = run_parts()
+    with pytest.raises(ValueError, match="resume=True needs a checkpoint_dir"):
+        Trainer(model, nn.CrossEntropyLoss(), opt, loader, scheduler=sched).fit(iterations=2, resume=True)
+    with pytest.raises(CheckpointError, match="no checkpoint in this folder"):
+        Trainer(model, nn.CrossEntropyLoss(), opt, loader, scheduler=sched,
+                checkpoint_dir=tmp_path).fit(iterations=2, resume=True)
+    with pytest.raises(TypeError, match="checkpoints need a loader with state_dict"):
+        Trainer(model, nn.CrossEntropyLoss(), opt, [(1, 2)], checkpoint_dir=tmp_path)

@@ -35,6 +35,10 @@ class NonFiniteError(FloatingPointError):
         self.parameters, self.loss = list(parameters), loss
 
 
+def _as_tensor(value) -> Tensor:
+    return value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value))
+
+
 def layer_label(path: str, module) -> str:
     """``layer features.3 (ReLU)``; the root module is ``the model (Sequential)``."""
     return f"layer {path} ({type(module).__name__})" if path else f"the model ({type(module).__name__})"
@@ -190,8 +194,8 @@ def diagnose_forward(model, loss_fn, xb, yb, iteration: int, loss) -> NonFiniteE
     recorder = _Recorder(model)
     try:
         with enable_grad():  # the graph tells which op made the first NaN / inf
-            output = model(Tensor._wrap(xb))
-            rerun_loss = loss_fn(output, Tensor._wrap(yb))
+            output = model(_as_tensor(xb))
+            rerun_loss = loss_fn(output, _as_tensor(yb))
     finally:
         recorder.remove()
     head = f"training stopped at iteration {iteration}: the loss is {loss}"
@@ -252,8 +256,8 @@ def diagnose_gradient(model, loss_fn, xb, yb, iteration: int, loss, names: list[
     try:
         for p in params.values():
             p.grad = None
-        output = model(Tensor._wrap(xb))
-        rerun = loss_fn(output, Tensor._wrap(yb))
+        output = model(_as_tensor(xb))
+        rerun = loss_fn(output, _as_tensor(yb))
         rerun.backward()
         output_grad_bad = isinstance(output, Tensor) and output.grad is not None and not is_finite(output.grad)
         candidates = []

@@ -41,7 +41,7 @@ from . import checkpoint as _ckpt
 from .callbacks import Callback, MetricsLogger, ProgressCallback
 from .history import History
 from .metrics import accuracy, correct, evaluate
-from .nan_guard import NonFiniteError, diagnose_forward, diagnose_gradient, non_finite_gradients
+from .nan_guard import NonFiniteError, diagnose_forward, diagnose_gradient, non_finite_gradients  # noqa: F401
 
 __all__ = ["Trainer", "fit"]
 
