@@ -6,8 +6,8 @@
 
 Every measurement runs in its own worker process (``--worker M3 --framework torch``)
 so each framework starts clean; the two frameworks' workers alternate, and the order
-flips from one repeat (and one model) to the next. Time is the fastest repeat; peak
-memory the median one. See benchmarks/README.md for the method.
+flips from one repeat (and one model) to the next. Time is the fastest repeat (the
+least disturbed by other work on the machine); peak memory the median one. See benchmarks/README.md for the method.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from workloads import WORKLOADS, run
 FRAMEWORKS = ("chainrule", "torch")
 RESULT_PREFIX = "BENCHMARK-RESULT "
 SMOKE_TEST_SAMPLES = 1000
+NOISY = 1.3  # flag a framework whose slowest repeat took 30 % (and 0.5 s) longer than its fastest
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -45,7 +46,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="threads for both frameworks: torch and BLAS/OpenMP (default: %(default)s)")
     parser.add_argument("--repeats", type=int, default=None,
                         help="runs of each framework per model; the fastest counts "
-                             "(default: 2, or 1 with --batches)")
+                             "(default: 3, or 1 with --batches)")
     parser.add_argument("--test-samples", type=int, default=None,
                         help="test images scored for accuracy (default: all 10000, "
                              f"or {SMOKE_TEST_SAMPLES} with --batches)")
@@ -61,7 +62,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}")
     if args.repeats is None:
-        args.repeats = 1 if args.batches else 2
+        args.repeats = 1 if args.batches else 3
     if args.test_samples is None and args.batches and not args.worker:
         args.test_samples = SMOKE_TEST_SAMPLES
     if min(args.threads, args.repeats, args.batches or 1, args.test_samples or 1) < 1:
@@ -99,6 +100,7 @@ def summarize(runs: list[dict], models: list[str]) -> list[dict]:
             row["batches"] = mine[0]["batches"]
             row[f"{fw}_s"] = min(r["seconds"] for r in mine)
             row[f"{fw}_median_s"] = statistics.median(r["seconds"] for r in mine)
+            row[f"{fw}_max_s"] = max(r["seconds"] for r in mine)
             row[f"{fw}_accuracy"] = mine[0]["accuracy"]
             row[f"{fw}_peak_mb"] = statistics.median(r["peak_mb"] for r in mine)
         row["ratio"] = row["chainrule_s"] / row["torch_s"]
@@ -111,7 +113,10 @@ HEADER = ["model", "batches", "chainrule s", "torch s", "ratio", "target",
 
 
 def format_table(rows: list[dict], markdown: bool) -> str:
-    cells = [[r["model"], str(r["batches"]), f"{r['chainrule_s']:.2f}", f"{r['torch_s']:.2f}",
+    def sec(x):
+        return f"{x:.3f}" if x < 1 else f"{x:.2f}"
+
+    cells = [[r["model"], str(r["batches"]), sec(r["chainrule_s"]), sec(r["torch_s"]),
               f"{r['ratio']:.2f}", f"<= {r['target_ratio']:g}",
               f"{r['chainrule_accuracy']:.4f}", f"{r['torch_accuracy']:.4f}",
               f"{r['chainrule_peak_mb']:.1f}", f"{r['torch_peak_mb']:.1f}"] for r in rows]
@@ -153,6 +158,11 @@ def main(argv=None) -> None:
     print()
     for r in rows:
         print(f"{r['model']}: {r['description']}")
+    for r in rows:
+        for fw in FRAMEWORKS:
+            if r[f"{fw}_max_s"] > NOISY * r[f"{fw}_s"] + 0.5:
+                print(f"noisy: {r['model']} {fw} repeats took {r[f'{fw}_s']:.2f} to "
+                      f"{r[f'{fw}_max_s']:.2f} s (the machine is busy; the fastest is reported)")
     if args.json:
         with open(args.json, "w") as out:
             json.dump({"threads": args.threads, "repeats": args.repeats, "seed": args.seed,

@@ -364,3 +364,18 @@ def test_data_fetch_copies_into_the_cache_and_prints_where(tmp_path):
     assert len(list(target.glob("*-ubyte*"))) == 4
     listed = run("data", "list", cache_dir=tmp_path)
     assert f"{target} (cache)" in listed.stdout
+
+
+@needs_mnist
+def test_resumed_run_ends_like_an_uninterrupted_one(tmp_path):
+    common = ("train", "--data-dir", str(MNIST), "--limit", "600", "--batch-size", "50",
+              "--eval-every", "0", "--checkpoint-every", "5", "--seed", "4")
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert run(*common, "--iterations", "20", "--out", str(whole)).returncode == 0
+    assert run(*common, "--iterations", "10", "--out", str(split)).returncode == 0
+    resumed = run(*common, "--iterations", "20", "--out", str(split), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert (whole / "metrics.csv").read_text() == (split / "metrics.csv").read_text()
+    a = json.loads((whole / "metrics.json").read_text())
+    b = json.loads((split / "metrics.json").read_text())
+    assert a["test_loss"] == b["test_loss"] and a["test_accuracy"] == b["test_accuracy"]

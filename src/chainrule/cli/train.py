@@ -9,7 +9,6 @@ rest: ``--checkpoint-every`` and ``--resume`` become two more options and two mo
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,7 +116,8 @@ class TrainConfig:
     seed: int = 0
     eval_every: int = 100
     out: Path | None = None
-    # LEAD: checkpoint_every: int | None = None; resume: Path | None = None  (see fit_model)
+    checkpoint_every: int | None = None
+    resume: bool = False
 
     def settings(self, choice: ModelChoice, train_images: int) -> dict:
         """The settings table of the report and run.json."""
@@ -149,6 +149,10 @@ class TrainConfig:
 @click.option("--eval-every", default=100, show_default=True, type=click.IntRange(min=0),
               help="Evaluate on the test set every N iterations (0: at each epoch's end only).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default runs/MODEL-DATA).")
+@click.option("--checkpoint-every", type=click.IntRange(min=1),
+              help="Checkpoint into OUT/checkpoints every N iterations (and always on Ctrl-C).")
+@click.option("--resume", is_flag=True,
+              help="Continue the run in --out from its latest checkpoint; it ends exactly as an uninterrupted run would.")
 def train(**options):
     """Train a network on real data and write its report.
 
@@ -164,6 +168,8 @@ def train(**options):
       chainrule train --model c4 --optimizer adam --lr 0.003 --iterations 10000 \\
           --schedule decay:2000:0.0001
       chainrule train --model mlp --optimizer sgd --lr 0.5 --schedule step:1000:0.5 --weight-decay 1e-4
+      chainrule train --model c2 --checkpoint-every 200 --out runs/c2   # Ctrl-C, then:
+      chainrule train --model c2 --checkpoint-every 200 --out runs/c2 --resume
     """
     config = TrainConfig(**options)
     if config.epochs is not None and config.iterations is not None:
@@ -192,7 +198,7 @@ def run_training(config: TrainConfig) -> Path:
     loss_fn = nn.CrossEntropyLoss()
     optimizer = make_optimizer(config, network)
     scheduler = config.schedule.build(optimizer)
-    history = fit_model(config, network, loss_fn, optimizer, scheduler, train_set, test_set)
+    history = fit_model(config, out, network, loss_fn, optimizer, scheduler, train_set, test_set)
 
     logits = predict(network, test_set.x)
     test_loss = loss_fn(Tensor(logits), Tensor(test_set.y)).item()
@@ -202,7 +208,7 @@ def run_training(config: TrainConfig) -> Path:
                "seconds": round(history.seconds, 2),
                "parameters": sum(p.numel() for p in network.parameters())}
     settings = config.settings(choice, len(train_set))
-    save_model(network, out)
+    save_model(network, out, choice, shape, classes)
     write_run_file(out, choice, config.dataset, shape, settings)
     report = write_report(out, choice, config, history, summary, metrics, settings, test_set, logits, classes)
     click.echo(f"test accuracy {test_acc:.4f}, loss {test_loss:.4f}, {history.seconds:.1f}s; report: {report}")
@@ -218,35 +224,28 @@ def make_optimizer(config: TrainConfig, network):
                      weight_decay=config.weight_decay)
 
 
-def fit_model(config: TrainConfig, network, loss_fn, optimizer, scheduler, train_set, test_set):
-    """Train; returns the History.
-
-    LEAD: the checkpoint options slot in here. Add them to ``train`` and to :class:`TrainConfig`::
-
-        @click.option("--checkpoint-every", type=click.IntRange(min=1), help="Checkpoint every N iterations (and on Ctrl-C).")
-        @click.option("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
-
-    and pass ``checkpoint_dir=out / "checkpoints", checkpoint_every=config.checkpoint_every,
-    resume=config.resume`` (and ``metrics_dir=out``) to ``fit`` below; ``out`` is computed in
-    :func:`run_training` (move it into the config or pass it here). The loader is built here
-    because its position is part of a checkpoint.
-    """
+def fit_model(config: TrainConfig, out: Path, network, loss_fn, optimizer, scheduler, train_set, test_set):
+    """Train, checkpointing into ``out/checkpoints`` and logging metrics into ``out``; returns the History.
+    The loader is built here because its position is part of a checkpoint."""
     from ..data import DataLoader
-    from ..training import fit
+    from ..training import TqdmProgress, fit
 
     loader = DataLoader(train_set.x, train_set.y, batch_size=config.batch_size, shuffle=True, seed=config.seed)
-    total = config.iterations or config.epochs * len(loader)
-    with ProgressBar(total) as progress:
-        return fit(network, loss_fn, optimizer, loader, epochs=None if config.iterations else config.epochs,
-                   iterations=config.iterations, eval_data=(test_set.x, test_set.y),
-                   eval_every=config.eval_every or None, scheduler=scheduler, progress=progress)
+    checkpoints = out / "checkpoints" if (config.checkpoint_every or config.resume) else None
+    return fit(network, loss_fn, optimizer, loader, epochs=None if config.iterations else config.epochs,
+               iterations=config.iterations, eval_data=(test_set.x, test_set.y),
+               eval_every=config.eval_every or None, scheduler=scheduler, callbacks=[TqdmProgress()],
+               checkpoint_dir=checkpoints, checkpoint_every=config.checkpoint_every,
+               resume=config.resume or None, metrics_dir=out)
 
 
-def save_model(network, out: Path) -> Path:
-    """``model.npz`` (LEAD: becomes ``serialization.save_model`` with the architecture)."""
-    from ..serialization import save
+def save_model(network, out: Path, choice: ModelChoice, shape, classes) -> Path:
+    """``model.npz``: the weights and the architecture, so ``load_model`` rebuilds it."""
+    from ..serialization import save_model as save
 
-    return save(network.state_dict(), Path(out) / "model.npz")
+    named = choice.spec is None
+    return save(network, Path(out) / "model.npz", name=choice.name if named else None,
+                input_shape=shape, classes=len(classes), metadata={"classes": list(classes)})
 
 
 def write_report(out, choice, config, history, summary, metrics, settings, test_set, logits, classes) -> Path:
@@ -256,30 +255,6 @@ def write_report(out, choice, config, history, summary, metrics, settings, test_
     return write_run_report(out, title=f"{choice.name} on {config.dataset}", history=history,
                             summary=summary, metrics=metrics, settings=settings,
                             images=test_set.x, labels=test_set.y, logits=logits, class_names=classes)
-
-
-class ProgressBar:
-    """tqdm when writing to a terminal, silent otherwise."""
-
-    def __init__(self, total: int):
-        self.total, self.bar = total, None
-
-    def __enter__(self):
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=self.total, unit="it", leave=False)
-        return self.update
-
-    def update(self, step, total, record):
-        if self.bar is not None:
-            self.bar.update(1)
-            if step % 20 == 0:
-                self.bar.set_postfix(loss=f"{record['loss']:.3f}", acc=f"{record['acc']:.2f}")
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.close()
 
 
 __all__ = ["Schedule", "ScheduleType", "TrainConfig", "run_training", "train"]
