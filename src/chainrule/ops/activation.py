@@ -44,7 +44,9 @@ class ReLU(Function):
 
     def forward(self, x):
         self.mask = x > 0
-        return np.maximum(x, 0)  # not x * mask: that makes relu(-inf) = -inf · 0 = nan
+        # Not x * mask: that makes relu(-inf) = -inf · 0 = nan. A zero of x's own dtype
+        # keeps np.maximum on its fast loop.
+        return np.maximum(x, x.dtype.type(0))
 
     def backward(self, grad):
         return grad * self.mask

@@ -1,11 +1,11 @@
 """Convolution and pooling over [N, C, H, W] images, vectorised.
 
 Convolution is a matrix product over patches ("im2col"): every output pixel's
-receptive field becomes a row of a patch matrix, so
+receptive field becomes a column of a patch matrix, so
 
     out[n, o, i, j] = Σ_{c, p, q} w[o, c, p, q] · x_pad[n, c, i·s + p, j·s + q] + b[o]
 
-is one ``patches @ Wᵀ``. Its backward is two more products, and the patch
+is one ``W @ patches``. Its backward is two more products, and the patch
 gradients are added back into the image by a loop over the kernel's p × q
 positions only (never over the batch or the output pixels).
 """
@@ -79,6 +79,103 @@ def _unpad(grad, padding):
     return grad[:, :, ph:grad.shape[2] - ph, pw:grad.shape[3] - pw]
 
 
+class _StridedPatches:
+    """im2col for any stride: the patch matrix [C·kH·kW, N·OH·OW] gathered from
+    strided windows, and its gradient scattered back one kernel position at a time."""
+
+    def __init__(self, x_shape, kernel, stride, padding, out_hw):
+        self.x_shape, self.kernel, self.stride, self.padding, self.out_hw = x_shape, kernel, stride, padding, out_hw
+        self.width = out_hw[1]  # output columns per row of the patch matrix
+
+    def gather(self, x):
+        (kh, kw), (sh, sw), (oh, ow) = self.kernel, self.stride, self.out_hw
+        n, c = x.shape[:2]
+        xp = _pad(x, self.padding)
+        self.xp_shape = xp.shape
+        windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :oh, :ow]
+        return np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3)).reshape(c * kh * kw, n * oh * ow)
+
+    def scatter(self, grad_patches):
+        (kh, kw), (oh, ow) = self.kernel, self.out_hw
+        n, c = self.x_shape[:2]
+        grad_patches = grad_patches.reshape(c, kh, kw, n, oh, ow)
+        grad_xp = np.zeros(self.xp_shape, dtype=grad_patches.dtype)
+        for p in range(kh):
+            for q in range(kw):
+                grad_xp[_window(p, q, self.stride, self.out_hw)] += grad_patches[:, p, q].transpose(1, 0, 2, 3)
+        return _unpad(grad_xp, self.padding)
+
+
+class _WidePatches:
+    """im2col for stride 1, on rows as wide as the padded image.
+
+    In a padded image flattened to one axis, the pixel that kernel position (p, q)
+    adds to output (i, j) lies at a fixed offset p·W' + q from the output's own
+    index i·W' + j. Computing OH × W' outputs (the last kW − 1 columns of each row
+    are thrown away) makes every kernel position one contiguous slice, so both the
+    gather and the scatter copy long runs of memory instead of short rows.
+    """
+
+    def __init__(self, x_shape, kernel, padding, out_hw):
+        n, c, h, w = x_shape
+        (kh, kw), (ph, pw) = kernel, padding
+        self.x_shape, self.kernel, self.padding, self.out_hw = x_shape, kernel, padding, out_hw
+        self.padded_hw = (h + 2 * ph, w + 2 * pw)
+        self.width = self.padded_hw[1]
+        # kW − 1 zeros past the end keep the last kernel position's slice in bounds.
+        self.flat_size = self.padded_hw[0] * self.width + kw - 1
+
+    def _offsets(self):
+        kh, kw = self.kernel
+        span = self.out_hw[0] * self.width
+        return [(p, q, p * self.width + q, span) for p in range(kh) for q in range(kw)]
+
+    def _image_view(self, flat):
+        """The [C, N, H', W'] padded image inside a flat [C, N, H'·W' + kW − 1] buffer."""
+        c, n = flat.shape[:2]
+        return flat[:, :, :self.padded_hw[0] * self.width].reshape(c, n, *self.padded_hw)
+
+    def gather(self, x):
+        n, c, h, w = x.shape
+        (kh, kw), (ph, pw) = self.kernel, self.padding
+        flat = np.zeros((c, n, self.flat_size), dtype=x.dtype)
+        self._image_view(flat)[:, :, ph:ph + h, pw:pw + w] = x.transpose(1, 0, 2, 3)
+        patches = np.empty((c, kh, kw, n, self.out_hw[0] * self.width), dtype=x.dtype)
+        for p, q, offset, span in self._offsets():
+            patches[:, p, q] = flat[:, :, offset:offset + span]
+        return patches.reshape(c * kh * kw, -1)
+
+    def scatter(self, grad_patches):
+        n, c, h, w = self.x_shape
+        (kh, kw), (ph, pw) = self.kernel, self.padding
+        grad_patches = grad_patches.reshape(c, kh, kw, n, -1)
+        flat = np.zeros((c, n, self.flat_size), dtype=grad_patches.dtype)
+        for p, q, offset, span in self._offsets():
+            flat[:, :, offset:offset + span] += grad_patches[:, p, q]
+        return self._image_view(flat)[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
+
+
+def _weight_grad(grad_out, patches, n: int) -> np.ndarray:
+    """∂L/∂W = G · Pᵀ, with G [O, N·L] and P [C·kH·kW, N·L].
+
+    For a small kernel (the first layer's) this product is skinny with a very long
+    inner dimension, which BLAS runs poorly; as a batch of N per-image products
+    summed afterwards it runs about twice as fast. Larger kernels use one product.
+    """
+    if grad_out.shape[0] * patches.shape[0] > _SKINNY_WEIGHT:
+        return grad_out @ patches.T
+    per_image = np.matmul(grad_out.reshape(grad_out.shape[0], n, -1).transpose(1, 0, 2),
+                          patches.reshape(patches.shape[0], n, -1).transpose(1, 2, 0))
+    return per_image.sum(axis=0)
+
+
+_SKINNY_WEIGHT = 4096  # weights with at most this many entries take the per-image product
+
+# The wide layout computes W' = W + 2·padding columns per output row of which OW are
+# kept; past this ratio the wasted products cost more than the faster copies save.
+_MAX_WIDE_WASTE = 1.3
+
+
 class Conv2d(Function):
     def forward(self, x, weight, bias=None, stride=1, padding=0):
         stride, padding = pair(stride, "stride"), pair(padding, "padding")
@@ -88,33 +185,31 @@ class Conv2d(Function):
         if c != in_c:
             raise ValueError(f"conv2d: input has {c} channels (shape {x.shape}) but the weight "
                              f"{weight.shape} expects {in_c}")
-        xp = _pad(x, padding)
-        windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::stride[0], ::stride[1]][:, :, :oh, :ow]
-        # Patch matrix [C·kH·kW, N·OH·OW]: its rows keep the image's contiguous
-        # last axis, so both building it and scattering it back run on long strides.
-        patches = np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3)).reshape(in_c * kh * kw, n * oh * ow)
+        if stride == (1, 1) and x.shape[3] + 2 * padding[1] <= _MAX_WIDE_WASTE * ow:
+            layout = _WidePatches(x.shape, (kh, kw), padding, (oh, ow))
+        else:
+            layout = _StridedPatches(x.shape, (kh, kw), stride, padding, (oh, ow))
+        patches = layout.gather(x)
         out = weight.reshape(out_c, -1) @ patches
         if bias is not None:
             out += bias[:, None]
-        self.patches, self.weight, self.stride, self.padding = patches, weight, stride, padding
-        self.xp_shape, self.out_hw = xp.shape, (oh, ow)
-        return np.ascontiguousarray(out.reshape(out_c, n, oh, ow).transpose(1, 0, 2, 3))
+        self.patches, self.weight, self.layout = patches, weight, layout
+        out = out.reshape(out_c, n, oh, layout.width)[..., :ow]
+        return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
 
     def backward(self, grad):
-        weight = self.weight
-        out_c, in_c, kh, kw = weight.shape
-        n, oh, ow = grad.shape[0], grad.shape[2], grad.shape[3]
-        g2 = np.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(out_c, -1)
-        grads = [None, (g2 @ self.patches.T).reshape(weight.shape) if self.needs_grad[1] else None]
+        weight, layout = self.weight, self.layout
+        out_c = weight.shape[0]
+        n, _, oh, ow = grad.shape
+        # The gradient in the patch matrix's column order; a wide layout's extra columns get 0.
+        g2 = np.zeros((out_c, n, oh, layout.width), dtype=grad.dtype)
+        g2[..., :ow] = grad.transpose(1, 0, 2, 3)
+        g2 = g2.reshape(out_c, -1)
+        grads = [None, _weight_grad(g2, self.patches, n).reshape(weight.shape) if self.needs_grad[1] else None]
         if len(self.needs_grad) == 3:
             grads.append(g2.sum(axis=1) if self.needs_grad[2] else None)
         if self.needs_grad[0]:
-            grad_patches = (weight.reshape(out_c, -1).T @ g2).reshape(in_c, kh, kw, n, oh, ow)
-            grad_xp = np.zeros(self.xp_shape, dtype=grad.dtype)
-            for p in range(kh):
-                for q in range(kw):
-                    grad_xp[_window(p, q, self.stride, self.out_hw)] += grad_patches[:, p, q].transpose(1, 0, 2, 3)
-            grads[0] = _unpad(grad_xp, self.padding)
+            grads[0] = layout.scatter(weight.reshape(out_c, -1).T @ g2)
         return tuple(grads)
 
 
