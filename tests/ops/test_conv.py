@@ -182,3 +182,31 @@ def test_pool_errors(pool):
         pool(cr.randn(1, 1, 4, 4), 2, 2, 2)
     with pytest.raises(ValueError, match="pool2d.*4-d"):
         pool(cr.randn(4, 4), 2)
+
+
+# ---------------------------------------- both patch layouts, both weight-gradient products
+@pytest.fixture(params=["wide", "strided"])
+def patch_layout(request, monkeypatch):
+    """Force stride-1 convolutions onto the wide-row layout or onto the strided one."""
+    from chainrule.ops import conv
+
+    monkeypatch.setattr(conv, "_MAX_WIDE_WASTE", 1e9 if request.param == "wide" else 0.0)
+    return request.param
+
+
+@pytest.fixture(params=["one product", "per image"])
+def weight_product(request, monkeypatch):
+    from chainrule.ops import conv
+
+    monkeypatch.setattr(conv, "_SKINNY_WEIGHT", 0 if request.param == "one product" else 10**9)
+    return request.param
+
+
+@pytest.mark.parametrize("case", [((2, 3, 5, 5), (4, 3, 3, 3), 1, 0), ((2, 2, 4, 6), (3, 2, 3, 2), 1, (2, 1)),
+                                  ((3, 1, 6, 6), (2, 1, 5, 5), 1, 2)], ids=_conv_id)
+def test_conv2d_layouts_fd_and_parity(case, patch_layout, weight_product):
+    xs, ws, stride, padding = case
+    x, w, b = randn(*xs, seed=7), randn(*ws, seed=8), randn(ws[0], seed=9)
+    fd_check(_conv(stride, padding), x, w, b)
+    parity(_conv(stride, padding), _torch_conv(stride, padding),
+           x.astype(np.float32), w.astype(np.float32), b.astype(np.float32))
