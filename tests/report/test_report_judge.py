@@ -124,3 +124,16 @@ def test_the_judgement_is_json_ready_and_its_rules_name_the_thresholds():
     rules = " ".join(describe_rules(j.thresholds))
     assert "0.07" in rules and "10%" in rules and "0.80" in rules
     assert str(j).startswith("generalizing: ")
+
+
+def test_one_late_evaluation_above_the_minimum_is_noise_not_overfitting():
+    """A run whose lowest evaluation loss is the next-to-last point (as a one-epoch run
+    evaluated every 100 iterations can end): one higher point after it proves nothing."""
+    h = healthy()
+    h.eval_loss[-2] = min(h.eval_loss) * 0.8  # the minimum, just before the final evaluation
+    j = judge(h)
+    assert j.numbers["eval_points_after_min"] == 1 and j.numbers["eval_loss_rise"] > 0.10
+    assert j.verdict == "generalizing" and j.overfit_start is None
+    h.eval_loss[-3] = h.eval_loss[-2]  # now two evaluations follow the minimum, both higher
+    h.eval_loss[-2] = h.eval_loss[-1]
+    assert judge(h).numbers["eval_points_after_min"] == 2

@@ -23,6 +23,10 @@ DEFAULTS = {
 }
 """The default thresholds of :func:`judge` (see its docstring)."""
 
+MIN_EVALS_AFTER_MIN = 2
+"""A rise of the evaluation loss counts only when at least this many evaluations follow its
+minimum: one later point alone is as likely noise as a trend."""
+
 
 @dataclass(frozen=True)
 class Judgement:
@@ -67,7 +71,8 @@ def judge(history, *, min_train_acc: float = DEFAULTS["min_train_acc"],
        a. the evaluation loss at the end is more than ``loss_rise`` (default 10 %) above
           its minimum while the training loss kept falling after that minimum (training
           loss at the end more than ``train_fall``, default 2 %, below its value at the
-          minimum's iteration: a flat but noisy training loss does not count), or
+          minimum's iteration: a flat but noisy training loss does not count), with at least
+          two evaluations after the minimum (one later point alone may be noise), or
        b. the training accuracy at the end exceeds the last evaluation accuracy by more
           than ``acc_gap`` (default 0.05, i.e. 5 points).
     3. **underfitting** when the training loss is still falling steeply at the end: the
@@ -104,7 +109,8 @@ def judge(history, *, min_train_acc: float = DEFAULTS["min_train_acc"],
 
     has_eval = n["eval_points"] > 0
     overfit = []
-    if has_eval and n["eval_loss_rise"] is not None and n["eval_loss_rise"] > loss_rise:
+    if (has_eval and n["eval_loss_rise"] is not None and n["eval_loss_rise"] > loss_rise
+            and n["eval_points_after_min"] >= MIN_EVALS_AFTER_MIN):
         rising = (f"evaluation loss rose {100 * n['eval_loss_rise']:.1f}% above its minimum "
                   f"{n['eval_loss_min']:.4f} at iteration {n['eval_loss_min_iteration']} "
                   f"(to {n['eval_loss_end']:.4f}, > {100 * loss_rise:.0f}%)")
@@ -168,7 +174,8 @@ def measure(history, *, loss_rise: float = DEFAULTS["loss_rise"], train_fall: fl
                "train_loss_start": None, "train_loss_end": None, "train_acc_end": None,
                "late_drop_fraction": None, "eval_points": len(history.eval_loss),
                "eval_loss_min": None, "eval_loss_min_iteration": None, "eval_loss_end": None,
-               "eval_loss_rise": None, "train_loss_at_eval_min": None, "train_loss_fell_after_min": None,
+               "eval_loss_rise": None, "eval_points_after_min": None, "train_loss_at_eval_min": None,
+               "train_loss_fell_after_min": None,
                "eval_acc_end": None, "eval_acc_best": None, "acc_gap": None, "overfit_start_iteration": None}
     if n == 0:
         return numbers
@@ -193,11 +200,12 @@ def measure(history, *, loss_rise: float = DEFAULTS["loss_rise"], train_fall: fl
     at_min = float(loss[max(0, upto - w):max(upto, 1)].mean())
     fell = end < at_min * (1 - train_fall)
     eval_acc_end = float(history.eval_acc[-1])
+    numbers["eval_points_after_min"] = len(eval_loss) - k - 1
     numbers.update(eval_loss_min=low, eval_loss_min_iteration=int(eval_iter[k]), eval_loss_end=end_eval,
                    eval_loss_rise=rise, train_loss_at_eval_min=at_min, train_loss_fell_after_min=bool(fell),
                    eval_acc_end=eval_acc_end, eval_acc_best=float(max(history.eval_acc)),
                    acc_gap=numbers["train_acc_end"] - eval_acc_end)
-    if len(after) and rise > loss_rise and fell:
+    if len(after) >= MIN_EVALS_AFTER_MIN and rise > loss_rise and fell:
         numbers["overfit_start_iteration"] = int(eval_iter[k])
     return numbers
 
@@ -209,7 +217,8 @@ def describe_rules(thresholds: dict | None = None) -> list[str]:
         f"*underfitting* when the training accuracy at the end (mean of the last {100 * t['window']:.0f}% "
         f"of the batches) is below {t['min_train_acc']:.2f};",
         f"else *overfitting* when the evaluation loss ends more than {100 * t['loss_rise']:.0f}% above its "
-        f"minimum while the training loss kept falling (by more than {100 * t['train_fall']:.0f}%), or the "
+        f"minimum (with {MIN_EVALS_AFTER_MIN} or more evaluations after it) while the training loss kept "
+        f"falling (by more than {100 * t['train_fall']:.0f}%), or the "
         "training accuracy exceeds the evaluation "
         f"accuracy by more than {t['acc_gap']:.2f};",
         f"else *underfitting* when the last {100 * t['window']:.0f}% of the iterations made more than "
