@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
+
+from ._files import atomic_write_bytes
 
 from . import nn
 from .tensor import Tensor
@@ -52,24 +52,6 @@ class UnsupportedLayerError(ValueError):
 
 
 # ----------------------------------------------------------------- file primitives
-def atomic_write_bytes(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder that is flushed,
-    fsync'ed and renamed into place, so a crash never leaves a half-written file behind (the
-    temporary file is removed when anything fails, Ctrl-C included)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def npz_bytes(arrays: dict) -> bytes:
     """The bytes of an uncompressed ``.npz`` of ``arrays`` (names → arrays or tensors)."""
     arrays = {name: _as_array(value) for name, value in arrays.items()}

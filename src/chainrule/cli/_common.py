@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import click
 import numpy as np
 
 from .. import models
+from .._files import atomic_write_bytes
 
 DATASETS = ("mnist", "fashion-mnist", "digits")
 """The image datasets the commands train and evaluate on."""
@@ -167,16 +167,7 @@ def load_weights(network, path: Path, model_name: str) -> None:
 
 # ----------------------------------------------------------------- run file
 def atomic_write_text(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def write_run_file(out: Path, choice: ModelChoice, dataset: str, shape, settings: dict) -> None:

@@ -8,6 +8,8 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
+from .._files import atomic_write_bytes
+
 
 @contextlib.contextmanager
 def temporary_sibling(path: Path) -> Iterator[Path]:
@@ -28,8 +30,4 @@ def temporary_sibling(path: Path) -> Iterator[Path]:
 
 def atomic_write(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file and :func:`os.replace`."""
-    path = Path(path)
-    with temporary_sibling(path) as tmp:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    return path
+    return atomic_write_bytes(path, data)

@@ -345,7 +345,8 @@ def solve(problem: Problem) -> Worksheet:
     p, L = problem, len(problem.layers)
 
     def nm(sym):  # display name
-        return p.names.get(sym, "x" if sym == "a0" else sym)
+        default = "x" if sym == "a0" else "y" if sym == f"a{L}" else sym
+        return p.names.get(sym, default)
 
     def d(sym):
         return f"dC/d{nm(sym)}"
