@@ -134,6 +134,7 @@ def test_one_late_evaluation_above_the_minimum_is_noise_not_overfitting():
     j = judge(h)
     assert j.numbers["eval_points_after_min"] == 1 and j.numbers["eval_loss_rise"] > 0.10
     assert j.verdict == "generalizing" and j.overfit_start is None
+    assert any("not yet a trend" in r for r in j.reasons)
     h.eval_loss[-3] = h.eval_loss[-2]  # now two evaluations follow the minimum, both higher
     h.eval_loss[-2] = h.eval_loss[-1]
     assert judge(h).numbers["eval_points_after_min"] == 2

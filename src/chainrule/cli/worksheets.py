@@ -182,3 +182,27 @@ def verify(network, example, random_count, integers, seed, show_network):
     click.echo(result.text(), nl=False)
     if not result.passed:
         raise SystemExit(1)
+
+
+@main.command()
+@click.option("--points", default="-2,-1,0,1,2", show_default=True, help="Comma-separated points z.")
+@click.option("--alpha", default=0.1, show_default=True, help="α of leaky ReLU and ELU.")
+def activations(points, alpha):
+    """Each activation and its derivative (by autograd) at chosen points, and the facts of
+    exercise A5 checked numerically.
+
+    \b
+    Examples:
+      chainrule activations
+      chainrule activations --points=-0.5,0,0.5 --alpha 0.01
+    """
+    from ..worksheets import activations as act
+
+    try:
+        zs = [float(p) for p in points.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"{points!r} is not a list like -1,0,1", param_hint="'--points'") from None
+    click.echo(act.table(zs, alpha=alpha), nl=False)
+    click.echo("")
+    for text, ok in act.facts(alpha):
+        click.echo(f"[{'ok' if ok else 'FAILED'}] {text}")

@@ -141,6 +141,10 @@ def judge(history, *, min_train_acc: float = DEFAULTS["min_train_acc"],
         reasons.append(f"evaluation loss at the end {n['eval_loss_end']:.4f} is within "
                        f"{100 * n['eval_loss_rise']:.1f}% of its minimum {n['eval_loss_min']:.4f} "
                        f"(≤ {100 * loss_rise:.0f}%)")
+    elif n["eval_points_after_min"] < MIN_EVALS_AFTER_MIN:
+        reasons.append(f"evaluation loss rose {100 * n['eval_loss_rise']:.1f}% above its minimum at iteration "
+                       f"{n['eval_loss_min_iteration']}, but only {n['eval_points_after_min']} evaluation follows "
+                       f"it (fewer than {MIN_EVALS_AFTER_MIN}: not yet a trend)")
     else:
         reasons.append(f"evaluation loss rose {100 * n['eval_loss_rise']:.1f}% above its minimum, "
                        "but the training loss did not fall meanwhile (not overfitting)")
