@@ -16,6 +16,7 @@ The library never imports this package.
 
 from ._app import main
 from . import data, evaluate, info, train  # noqa: E402,F401  (each registers its commands on main)
+from . import parity  # noqa: E402,F401
 from . import worksheets  # noqa: E402,F401  (explain, conv, verify: exercises A1–A7)
 
 __all__ = ["main"]

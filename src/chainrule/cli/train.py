@@ -118,6 +118,8 @@ class TrainConfig:
     out: Path | None = None
     checkpoint_every: int | None = None
     resume: bool = False
+    backend: str = "chainrule"
+    device: str = "auto"
 
     def settings(self, choice: ModelChoice, train_images: int) -> dict:
         """The settings table of the report and run.json."""
@@ -153,6 +155,11 @@ class TrainConfig:
               help="Checkpoint into OUT/checkpoints every N iterations (and always on Ctrl-C).")
 @click.option("--resume", is_flag=True,
               help="Continue the run in --out from its latest checkpoint; it ends exactly as an uninterrupted run would.")
+@click.option("--backend", default="chainrule", show_default=True, type=click.Choice(["chainrule", "torch"]),
+              help="Train on chainrule's engine or on a PyTorch twin of the model (same data, history, report; "
+                   "needs pip install 'chainrule[torch]').")
+@click.option("--device", default="auto", show_default=True,
+              help="With --backend torch: auto (CUDA when available), cpu, cuda or cuda:N.")
 def train(**options):
     """Train a network on real data and write its report.
 
@@ -198,7 +205,12 @@ def run_training(config: TrainConfig) -> Path:
     loss_fn = nn.CrossEntropyLoss()
     optimizer = make_optimizer(config, network)
     scheduler = config.schedule.build(optimizer)
-    history = fit_model(config, out, network, loss_fn, optimizer, scheduler, train_set, test_set)
+    if config.backend == "torch":  # the PyTorch twin trains; its weights come back into ``network``
+        from ..backends.torch_backend import train_twin
+
+        history = train_twin(config, out, network, train_set, test_set)
+    else:
+        history = fit_model(config, out, network, loss_fn, optimizer, scheduler, train_set, test_set)
 
     logits = predict(network, test_set.x)
     test_loss = loss_fn(Tensor(logits), Tensor(test_set.y)).item()
@@ -208,6 +220,8 @@ def run_training(config: TrainConfig) -> Path:
                "seconds": round(history.seconds, 2),
                "parameters": sum(p.numel() for p in network.parameters())}
     settings = config.settings(choice, len(train_set))
+    if config.backend != "chainrule":
+        settings["backend"] = f"{config.backend} ({config.device})"
     save_model(network, out, choice, shape, classes)
     write_run_file(out, choice, config.dataset, shape, settings)
     report = write_report(out, choice, config, history, summary, metrics, settings, test_set, logits, classes)

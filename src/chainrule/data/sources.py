@@ -112,7 +112,14 @@ def _places(spec: DatasetSpec, data_dir: str | Path | None) -> list[tuple[str, s
 
 
 def _search(spec: DatasetSpec, data_dir: str | Path | None) -> tuple[Location | None, list[str]]:
-    """The first place holding all four files, and a line per place tried before it."""
+    """The first place holding all four files, and a line per place tried before it.
+
+    A folder the user named (``data_dir`` or ``$CHAINRULE_DATA``) must exist: a typo there
+    is an error, not a silent fall-back to data found elsewhere."""
+    named = data_dir if data_dir is not None else os.environ.get(ENV_VAR)
+    if named and not Path(named).expanduser().is_dir():
+        source = "the data folder" if data_dir is not None else f"${ENV_VAR}"
+        raise DatasetError(f"{named}: no such folder (given as {source})")
     tried = [] if data_dir is not None or os.environ.get(ENV_VAR) else [f"${ENV_VAR}: not set"]
     for kind, label, folders in _places(spec, data_dir):
         for folder in folders:

@@ -38,7 +38,7 @@ class ConventionActivation(Function):
         elif kind == "elu":
             e = np.expm1(np.minimum(z, 0))
             out = np.where(z >= 0, z, alpha * e).astype(z.dtype)
-            d = np.where(pos, 1.0, alpha * (e + 1))
+            d = np.where(pos, 1.0, alpha * np.exp(np.minimum(z, 0)))
         elif kind == "sigmoid":
             out = 1 / (1 + np.exp(-z))
             d = out * (1 - out)
