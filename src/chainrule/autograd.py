@@ -143,7 +143,12 @@ def _as_tensors(inputs) -> tuple:
 
 
 def _topological_order(root) -> list:
-    """Tensors reachable from ``root`` through recorded ops, inputs before outputs."""
+    """Tensors reachable from ``root`` through recorded ops, inputs before outputs.
+
+    A depth-first search with an explicit stack (no recursion limit). A leaf has no
+    inputs, so it takes its place in the order as soon as it is found: every op that
+    uses it is placed after it, once that op's own inputs are done.
+    """
     order, visited = [], set()
     stack = [(root, False)]
     while stack:
@@ -154,16 +159,22 @@ def _topological_order(root) -> list:
         if id(node) in visited:
             continue
         visited.add(id(node))
-        stack.append((node, True))
         fn = node._ctx
-        if fn is not None:
-            if fn.inputs is None:
-                raise RuntimeError(
-                    "Trying to backward through the graph a second time: its saved values were "
-                    "freed by the first backward(). Pass retain_graph=True to the first call."
-                )
-            for parent, needed in zip(fn.inputs, fn.needs_grad):
-                if needed and id(parent) not in visited:
+        if fn is None:
+            order.append(node)
+            continue
+        if fn.inputs is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time: its saved values were "
+                "freed by the first backward(). Pass retain_graph=True to the first call."
+            )
+        stack.append((node, True))
+        for parent, needed in zip(fn.inputs, fn.needs_grad):
+            if needed and id(parent) not in visited:
+                if parent._ctx is None:
+                    visited.add(id(parent))
+                    order.append(parent)
+                else:
                     stack.append((parent, False))
     return order
 

@@ -1,0 +1,225 @@
+"""The PyTorch backend: twins of every named architecture, weights both ways, the parity
+check catching a mismatch, the torch training loop, the missing-torch message, CUDA."""
+
+import importlib
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import models, nn
+from chainrule.backends import torch_backend as tb
+
+torch = pytest.importorskip("torch")
+
+
+def _batch(shape=(1, 28, 28), n=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, *shape)).astype(np.float32), rng.integers(0, 10, n)
+
+
+@pytest.mark.parametrize("name", list(models.names()))
+def test_to_torch_twins_every_named_architecture(name):
+    cr.manual_seed(0)
+    model = models.build(name)
+    model.eval()
+    twin = tb.to_torch(model)
+    ours, theirs = model.state_dict(), twin.state_dict()
+    assert list(ours) == list(theirs)
+    for key in ours:
+        assert tuple(ours[key].shape) == tuple(theirs[key].shape), key
+        np.testing.assert_array_equal(ours[key].data, theirs[key].numpy(), err_msg=key)
+    assert not twin.training
+    x, _ = _batch()
+    with cr.no_grad():
+        out = model(cr.Tensor(x)).data
+    with torch.no_grad():
+        tout = twin(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(out, tout, rtol=1e-5, atol=1e-6 * np.abs(tout).max())
+
+
+def test_every_layer_kind_has_a_twin_including_step():
+    model = nn.Sequential(nn.Linear(6, 5), nn.LeakyReLU(0.1), nn.ELU(0.5), nn.Tanh(), nn.Identity(),
+                          nn.BatchNorm1d(5), nn.Dropout(0.2), nn.Step(), nn.Linear(5, 4), nn.Softmax(dim=1),
+                          nn.LogSoftmax(dim=1))
+    conv = nn.Sequential(nn.Conv2d(1, 3, 3, 1, 1), nn.AvgPool2d(2), nn.MaxPool2d(2), nn.BatchNorm2d(3),
+                         nn.Flatten(), nn.Linear(12, 2))
+    for m, shape in ((model, (8, 6)), (conv, (4, 1, 8, 8))):
+        twin = tb.to_torch(m)
+        assert list(twin.state_dict()) == list(m.state_dict())
+        x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+        m.eval(), twin.eval()
+        with cr.no_grad():
+            out = m(cr.Tensor(x)).data
+        np.testing.assert_allclose(out, twin(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_step_twin_has_zero_gradient():
+    step = tb.torch_step_class()()
+    x = torch.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    y = step(x)
+    assert y.tolist() == [0.0, 1.0, 1.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_torch_saved_state_dict_loads_into_chainrule(tmp_path):
+    cr.manual_seed(0)
+    model = models.build("c2")
+    twin = tb.build_torch(model)  # PyTorch's own initialisation, different from chainrule's
+    with torch.no_grad():
+        for p in twin.parameters():
+            p.uniform_(-0.5, 0.5)
+    path = tmp_path / "twin.pt"
+    torch.save(twin.state_dict(), path)
+    tb.from_torch_state_dict(model, path)
+    for key, value in twin.state_dict().items():
+        np.testing.assert_array_equal(model.state_dict()[key].data, value.numpy(), err_msg=key)
+
+
+def test_torch_state_dict_file_that_does_not_fit_is_refused(tmp_path):
+    path = tmp_path / "other.pt"
+    torch.save(torch.nn.Linear(3, 2).state_dict(), path)
+    with pytest.raises(ValueError, match="missing key"):
+        tb.from_torch_state_dict(models.build("mlp"), path)
+
+
+def test_chainrule_weights_file_loads_into_torch(tmp_path):
+    from chainrule.serialization import save_model
+
+    cr.manual_seed(3)
+    model = models.build("c4")
+    save_model(model, tmp_path / "model.npz", name="c4", input_shape=(1, 28, 28), classes=10)
+    twin = tb.load_chainrule_weights(tb.build_torch(model), tmp_path / "model.npz")
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value.data, twin.state_dict()[key].numpy(), err_msg=key)
+
+
+def test_parity_passes_and_catches_a_perturbed_weight():
+    cr.manual_seed(0)
+    model = models.build("c4")
+    x, y = _batch(n=6)
+    good = tb.parity(model, x, y, steps=2)
+    assert good.ok, [r for r in good.rows if not r.ok]
+    names = [r.what for r in good.rows]
+    assert "loss" in names and any(n.startswith("grad ") for n in names)
+    assert any("adam" in n for n in names) and any("sgd" in n for n in names)
+    bad = tb.parity(model, x, y, steps=2, perturb=1e-3)
+    assert not bad.ok
+
+
+def test_parity_says_how_dropout_is_handled():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 3))
+    x = np.random.default_rng(0).standard_normal((5, 1, 4, 4)).astype(np.float32)
+    result = tb.parity(model, x, np.array([0, 1, 2, 0, 1]), steps=1)
+    assert result.ok
+    assert any("p = 0" in note for note in result.notes)
+    assert [m.p for m in model.modules() if isinstance(m, nn.Dropout)] == [0.5]  # the model is untouched
+
+
+def test_decay_schedule_matches_chainrule():
+    from chainrule import optim
+    from chainrule.optim import lr_scheduler
+
+    p = nn.Linear(2, 2)
+    opt = optim.SGD(p.parameters(), lr=0.1)
+    ours = lr_scheduler.ExpDecayLR(opt, tau=3.0, eta_min=0.01)
+    topt = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
+    theirs = tb.make_torch_scheduler("decay", (3.0, 0.01), topt)
+    for _ in range(5):
+        opt.step(), topt.step()
+        ours.step(), theirs.step()
+        assert opt.param_groups[0]["lr"] == pytest.approx(topt.param_groups[0]["lr"], rel=1e-12)
+
+
+def test_fit_torch_fills_a_history_like_the_trainer():
+    from chainrule.data import DataLoader
+    from chainrule.training import fit
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 1, 4, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 40)
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3))
+    twin = tb.to_torch(model)
+    h_torch = tb.fit_torch(twin, torch.optim.SGD(twin.parameters(), lr=0.1),
+                           DataLoader(x, y, batch_size=16, shuffle=True, seed=0), iterations=7,
+                           eval_data=(x, y), eval_every=2)
+    from chainrule import optim
+    h_ours = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+                 DataLoader(x, y, batch_size=16, shuffle=True, seed=0), iterations=7, eval_data=(x, y), eval_every=2)
+    assert h_torch.iteration == h_ours.iteration and h_torch.epoch == h_ours.epoch
+    assert h_torch.eval_iteration == h_ours.eval_iteration
+    np.testing.assert_allclose(h_torch.train_loss, h_ours.train_loss, rtol=1e-5)
+    assert [(e["epoch"], e["batches"], e["complete"]) for e in h_torch.epochs] == \
+        [(e["epoch"], e["batches"], e["complete"]) for e in h_ours.epochs]
+
+
+def test_missing_torch_names_the_extra(monkeypatch):
+    real = importlib.import_module
+
+    def fake(name, *args, **kwargs):
+        if name == "torch":
+            raise ModuleNotFoundError("No module named 'torch'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(tb.importlib, "import_module", fake)
+    tb.torch_step_class.cache_clear()
+    with pytest.raises(tb.TorchMissingError, match=r"pip install 'chainrule\[torch\]'"):
+        tb.to_torch(models.build("mlp"))
+    tb.torch_step_class.cache_clear()
+
+
+def test_missing_torch_is_a_one_line_cli_error(monkeypatch):
+    from click.testing import CliRunner
+
+    from chainrule.cli import main
+
+    real = importlib.import_module
+    monkeypatch.setattr(tb.importlib, "import_module",
+                        lambda name, *a, **k: (_ for _ in ()).throw(ModuleNotFoundError("no torch"))
+                        if name == "torch" else real(name, *a, **k))
+    result = CliRunner().invoke(main, ["parity", "mlp"])
+    assert result.exit_code == 1
+    assert "pip install 'chainrule[torch]'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_library_imports_without_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "import chainrule, chainrule.backends.torch_backend, chainrule.cli\n"
+            "from chainrule.backends.torch_backend import require_torch, TorchMissingError\n"
+            "try:\n    require_torch()\nexcept TorchMissingError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "pip install 'chainrule[torch]'" in out.stdout
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device: torch.cuda.is_available() is False")
+def test_torch_backend_on_cuda():
+    from chainrule.data import DataLoader
+
+    cr.manual_seed(0)
+    model = models.build("c6")
+    model.eval()
+    twin = tb.to_torch(model, device="cuda")
+    assert next(twin.parameters()).device.type == "cuda"
+    x, y = _batch(n=16)
+    with cr.no_grad():
+        out = model(cr.Tensor(x)).data
+    with torch.no_grad():
+        tout = twin(torch.from_numpy(x).cuda()).cpu().numpy()
+    np.testing.assert_allclose(out, tout, rtol=1e-4, atol=1e-4 * np.abs(tout).max())
+    twin.train()
+    rng = np.random.default_rng(0)
+    xs = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
+    ys = rng.integers(0, 10, 64)
+    history = tb.fit_torch(twin, torch.optim.Adam(twin.parameters(), lr=1e-3),
+                           DataLoader(xs, ys, batch_size=16, shuffle=True, seed=0), iterations=8,
+                           eval_data=(xs, ys), device="cuda")
+    assert history.iteration == list(range(1, 9)) and all(np.isfinite(history.train_loss))
+    tb.from_torch_state_dict(model, twin.state_dict())  # CUDA tensors come back into chainrule
