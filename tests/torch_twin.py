@@ -1,9 +1,9 @@
 """Build a PyTorch model with the same module tree as a chainrule one, and compare them.
 
 ``twin(model)`` mirrors every chainrule layer with the PyTorch layer of the same
-name and arguments (``Step``, which PyTorch lacks, becomes a small threshold
-module without parameters), then copies every parameter and buffer across
-through PyTorch's own ``load_state_dict``. So it also exercises the
+name and arguments (``chainrule.backends.torch_backend.build_torch``; ``Step``, which
+PyTorch lacks, becomes a small threshold module without parameters), then copies
+every parameter and buffer across through PyTorch's own ``load_state_dict``. So it also exercises the
 chainrule → torch direction of state_dict compatibility.
 
 Importing this module needs torch: test modules that use it call
@@ -12,14 +12,13 @@ Importing this module needs torch: test modules that use it call
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import numpy as np
 import pytest
 import torch
 
 import chainrule as cr
 from chainrule import nn
+from chainrule.backends.torch_backend import build_torch, state_to_torch
 
 
 @pytest.fixture(scope="module")
@@ -32,57 +31,11 @@ def torch_single_thread():
     torch.set_num_threads(previous)
 
 
-class TorchStep(torch.nn.Module):
-    """1[x >= 0], the hard threshold of exercise A7, with zero gradient."""
-
-    def forward(self, x):
-        return (x >= 0).to(x.dtype)
-
-
-def _leaf(m: nn.Module) -> torch.nn.Module:
-    t = torch.nn
-    kind = type(m).__name__
-    if kind == "Linear":
-        return t.Linear(m.in_features, m.out_features, bias=m.bias is not None)
-    if kind == "Conv2d":
-        return t.Conv2d(m.in_channels, m.out_channels, m.kernel_size, stride=m.stride,
-                        padding=m.padding, bias=m.bias is not None)
-    if kind == "MaxPool2d":
-        return t.MaxPool2d(m.kernel_size, m.stride, m.padding)
-    if kind == "AvgPool2d":
-        return t.AvgPool2d(m.kernel_size, m.stride, m.padding)
-    if kind in ("BatchNorm1d", "BatchNorm2d"):
-        return getattr(t, kind)(m.num_features, eps=m.eps, momentum=m.momentum, affine=m.affine,
-                                track_running_stats=m.track_running_stats)
-    if kind == "Dropout":
-        return t.Dropout(m.p)
-    if kind == "Flatten":
-        return t.Flatten(m.start_dim, m.end_dim)
-    if kind == "LeakyReLU":
-        return t.LeakyReLU(m.negative_slope)
-    if kind == "ELU":
-        return t.ELU(m.alpha)
-    if kind in ("Softmax", "LogSoftmax"):
-        return getattr(t, kind)(dim=m.dim)
-    if kind in ("ReLU", "Sigmoid", "Tanh", "Identity"):
-        return getattr(t, kind)()
-    if kind == "Step":
-        return TorchStep()
-    raise TypeError(f"torch_twin: no PyTorch twin for {kind}")
-
-
-def build(m: nn.Module) -> torch.nn.Module:
-    """The PyTorch module tree matching ``m`` (fresh PyTorch weights, not copied)."""
-    if isinstance(m, nn.Sequential):
-        return torch.nn.Sequential(OrderedDict((name, build(child)) for name, child in m.named_children()))
-    if isinstance(m, nn.ModuleList):
-        return torch.nn.ModuleList([build(child) for child in m])
-    return _leaf(m)
-
-
-def to_torch_state(state_dict) -> "OrderedDict[str, torch.Tensor]":
-    """A chainrule state_dict as PyTorch tensors (copies)."""
-    return OrderedDict((k, torch.from_numpy(np.array(v.data, copy=True))) for k, v in state_dict.items())
+# The module tree comes from the product's torch backend; every test below then checks
+# it independently against PyTorch: identical state_dict keys and shapes (load_state_dict
+# with strict=True) and identical numbers.
+build = build_torch
+to_torch_state = state_to_torch
 
 
 def twin(m: nn.Module, dtype=torch.float32) -> torch.nn.Module:

@@ -35,6 +35,15 @@ from .tensor import (
 
 __version__ = "0.1.0"
 
+__all__ = [
+    "nn", "optim", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "zeros_like", "ones_like",
+    "randn", "rand", "arange", "eye", "float32", "float64", "int64", "bool_",
+    "no_grad", "enable_grad", "is_grad_enabled", "manual_seed", "get_rng_state", "set_rng_state",
+    "summary", "cat", "stack", "flatten", "where", "maximum", "exp", "log", "sqrt", "abs", "clip", "clamp",
+    "sigmoid", "tanh", "relu", "softmax", "log_softmax", "matmul", "sum", "mean", "max", "amax",
+    "keep_freed_memory",
+]
+
 keep_freed_memory()  # see chainrule/_malloc.py: reuse freed arrays instead of faulting in new pages
 
 

@@ -76,7 +76,7 @@ def c4(shape=(1, 28, 28), classes=10):
 
 @register("c6", "four conv-BN-dropout blocks 32/64/128/256, dense 128, dense 10 (exercise C6, benchmark M4)")
 def c6(shape=(1, 28, 28), classes=10):
-    layers, channels, (c, h, w) = [], shape[0], shape
+    layers, (channels, h, w) = [], shape
     for width in (32, 64, 128, 256):
         layers += [nn.Conv2d(channels, width, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(2),
                    nn.BatchNorm2d(width), nn.Dropout(0.3)]

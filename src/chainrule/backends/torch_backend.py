@@ -33,7 +33,7 @@ __all__ = [
     "TorchMissingError", "require_torch", "torch_step_class", "build_torch", "to_torch",
     "state_to_torch", "from_torch_state_dict", "load_chainrule_weights", "resolve_device",
     "make_torch_optimizer", "make_torch_scheduler", "fit_torch", "torch_predict", "ParityRow", "ParityResult",
-    "parity", "train_twin",
+    "parity",
 ]
 
 INSTALL_HINT = "pip install 'chainrule[torch]'"
@@ -597,28 +597,3 @@ def parity(model, x, y, *, steps: int = 3, optimizers=("sgd", "adam"), lrs=None,
 
 
 # ------------------------------------------------------- chainrule train
-def train_twin(config, out, network, train_set, test_set):
-    """``chainrule train --backend torch``: train the PyTorch twin of ``network`` (its weights
-    as chainrule initialised them) with chainrule's DataLoader (same batches, same order), the
-    optimiser and schedule of ``config`` (a ``chainrule.cli.train.TrainConfig``), logging into
-    ``out`` as the chainrule backend does; the trained weights and buffers are copied back into
-    ``network`` and the History is returned. ``config.device`` picks the device (auto: CUDA when
-    available); checkpoints and --resume are not supported on this backend."""
-    from ..data import DataLoader
-    from ..training import TqdmProgress
-
-    if config.checkpoint_every or config.resume:
-        raise ValueError("--checkpoint-every and --resume are not supported with --backend torch yet")
-    device = resolve_device(config.device)
-    config.device = str(device)
-    tmodel = to_torch(network, device=device)
-    optimizer = make_torch_optimizer(config.optimizer, tmodel.parameters(), lr=config.lr,
-                                     momentum=config.momentum, weight_decay=config.weight_decay)
-    scheduler = make_torch_scheduler(config.schedule.kind, config.schedule.args, optimizer)
-    loader = DataLoader(train_set.x, train_set.y, batch_size=config.batch_size, shuffle=True, seed=config.seed)
-    history = fit_torch(tmodel, optimizer, loader, epochs=None if config.iterations else config.epochs,
-                        iterations=config.iterations, scheduler=scheduler, eval_data=(test_set.x, test_set.y),
-                        eval_every=config.eval_every or None, callbacks=[TqdmProgress()], metrics_dir=out,
-                        device=device)
-    from_torch_state_dict(network, tmodel.state_dict())
-    return history

@@ -8,13 +8,15 @@ from __future__ import annotations
 import click
 
 from ._app import main
+from ._common import data_dir_option, data_option, model_option
 
 FORMATS = click.Choice(["text", "markdown", "latex"])
 
 
 @main.command()
 @click.argument("problem", required=False, metavar="[FILE.toml]")
-@click.option("--example", help="A shipped worksheet: A1 or A2.")
+@click.option("--example", help="A shipped worksheet: A1, A2 (TOML), A3 (skip-connection graph) or A4 "
+                                "(matrix form).")
 @click.option("--random", "random_shape", metavar="SHAPE",
               help="A fresh practice problem with integer weights, e.g. 2-3-1 (seeded by --seed).")
 @click.option("--seed", default=0, show_default=True, help="Seed for --random.")
@@ -25,7 +27,16 @@ FORMATS = click.Choice(["text", "markdown", "latex"])
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--only", metavar="QUANTITY", help="Print one quantity, e.g. dC/dW1[1,1], dC/dW2, v, y or C.")
 @click.option("--show-problem", is_flag=True, help="Print the example's TOML (to copy and vary) and stop.")
-def explain(problem, example, random_shape, seed, activation, relu_at_zero, lr, fmt, only, show_problem):
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="A3: write the graph here "
+              "(a3_graph.dot, and .svg/.png when Graphviz is installed).")
+@click.option("--inputs", "n_inputs", type=click.IntRange(min=1), default=3, show_default=True, help="A3: N inputs.")
+@click.option("--hidden", "k_hidden", type=click.IntRange(min=1), default=2, show_default=True, help="A3: K hidden units.")
+@click.option("--sizes", default="784,7,10", show_default=True, help="A4: n0,n1,…,nL (L = 2, n1 = 7, n2 = 10 "
+              "as in the exercise).")
+@click.option("--batch", type=click.IntRange(min=1), help="A4: batch size m (default: both m = 1 and m = 8).")
+@click.option("--weight-decay", type=click.FloatRange(min=0), help="A4: λ (default: both λ = 0 and λ = 0.01).")
+def explain(problem, example, random_shape, seed, activation, relu_at_zero, lr, fmt, only, show_problem,
+            out_dir, n_inputs, k_hidden, sizes, batch, weight_decay):
     """Forward pass, loss, backward pass and one gradient step of a small network, with every
     chain-rule product written out in numbers (exercises A1, A2).
 
@@ -36,8 +47,41 @@ def explain(problem, example, random_shape, seed, activation, relu_at_zero, lr, 
       chainrule explain --example A1 --format markdown > a1.md
       chainrule explain --example A1 --show-problem > mine.toml; chainrule explain mine.toml
       chainrule explain --random 3-4-2 --seed 7 --relu-at-zero 1
+      chainrule explain --example A3 --out a3/          (graph as .dot/.svg/.png, paths to x, checks)
+      chainrule explain --example A3 --inputs 4 --hidden 3 --seed 1
+      chainrule explain --example A4                    (m = 1 and 8, λ = 0 and 0.01, sizes 784,7,10)
+      chainrule explain --example A4 --sizes 5,7,10 --batch 16 --weight-decay 0.1
+
+    A3 and A4 are defined in Python (chainrule.worksheets.graph_sheet, .matrix_form); they print
+    text only and exit 1 if a check fails.
     """
     from ..worksheets import explain as ex
+
+    if example and example.upper() in ("A3", "A4"):
+        if problem or random_shape or show_problem or only or fmt != "text":
+            raise click.UsageError(f"--example {example.upper()} takes no FILE, --random, --show-problem, --only "
+                                   "or --format (text only)")
+        if example.upper() == "A3":
+            from ..worksheets.graph_sheet import a3_worksheet
+
+            sheet = a3_worksheet(n_inputs, k_hidden, seed)
+            click.echo(sheet.text(), nl=False)
+            if out_dir:
+                _, said = sheet.write_graph(out_dir)
+                click.echo(said)
+        else:
+            from ..worksheets import matrix_form as mf
+
+            try:
+                widths = [int(v) for v in sizes.split(",")]
+            except ValueError:
+                raise click.BadParameter(f"{sizes!r} is not a list like 784,7,10", param_hint="'--sizes'") from None
+            sheet = mf.worksheet(widths, (batch,) if batch else (1, 8),
+                                 (weight_decay,) if weight_decay is not None else (0.0, 0.01), seed)
+            click.echo(sheet.text(), nl=False)
+        if not sheet.passed:
+            raise SystemExit(1)
+        return
 
     chosen = [v for v in (problem, example, random_shape) if v]
     if len(chosen) != 1:
@@ -187,16 +231,46 @@ def verify(network, example, random_count, integers, seed, show_network):
 @main.command()
 @click.option("--points", default="-2,-1,0,1,2", show_default=True, help="Comma-separated points z.")
 @click.option("--alpha", default=0.1, show_default=True, help="α of leaky ReLU and ELU.")
-def activations(points, alpha):
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), metavar="FILE.png",
+              help="Also draw each activation and its derivative to this file (.png, .svg or .pdf).")
+@click.option("--dead", "dead_weights", type=click.Path(exists=True, dir_okay=False), metavar="WEIGHTS",
+              help="Instead: the dead-ReLU-unit report of these trained weights (a model.npz) on --data.")
+@model_option(None)
+@data_option(None)
+@data_dir_option()
+@click.option("--split", type=click.Choice(["train", "test"]), default="test", show_default=True,
+              help="With --dead: which split's samples.")
+@click.option("--limit", type=click.IntRange(min=1), help="With --dead: only the first N samples.")
+def activations(points, alpha, plot_path, dead_weights, model, dataset, data_dir, split, limit):
     """Each activation and its derivative (by autograd) at chosen points, and the facts of
-    exercise A5 checked numerically.
+    exercise A5 checked numerically; with --plot, a figure of them; with --dead, the ReLU units of a
+    trained model that are dead on a data set (pre-activation <= 0 on every sample).
+
+    The model and dataset of --dead default to those in the run.json beside WEIGHTS, as for
+    `chainrule evaluate`.
 
     \b
     Examples:
       chainrule activations
       chainrule activations --points=-0.5,0,0.5 --alpha 0.01
+      chainrule activations --plot activations.png
+      chainrule activations --dead runs/mlp/model.npz --limit 2000
+      chainrule activations --dead weights.npz --model mlp --data digits
     """
     from ..worksheets import activations as act
+
+    if dead_weights:
+        from pathlib import Path
+
+        from ._common import class_names, load_split, load_weights, model_for_weights
+
+        choice, dataset = model_for_weights(Path(dead_weights), model, dataset)
+        samples = load_split(dataset, split, data_dir, limit)
+        network = choice.build(tuple(samples.x.shape[1:]), len(class_names(dataset)))
+        load_weights(network, Path(dead_weights), choice.name)
+        click.echo(f"{choice.name} on the {dataset} {split} set ({len(samples)} samples)")
+        click.echo(act.dead_report(act.dead_units(network, samples.x)), nl=False)
+        return
 
     try:
         zs = [float(p) for p in points.split(",")]
@@ -206,3 +280,6 @@ def activations(points, alpha):
     click.echo("")
     for text, ok in act.facts(alpha):
         click.echo(f"[{'ok' if ok else 'FAILED'}] {text}")
+    if plot_path:
+        act.plot(plot_path, alpha=alpha)
+        click.echo(f"wrote {plot_path}")

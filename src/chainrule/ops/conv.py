@@ -117,8 +117,8 @@ class _WidePatches:
     """
 
     def __init__(self, x_shape, kernel, padding, out_hw):
-        n, c, h, w = x_shape
-        (kh, kw), (ph, pw) = kernel, padding
+        h, w = x_shape[2:]
+        kw, (ph, pw) = kernel[1], padding
         self.x_shape, self.kernel, self.padding, self.out_hw = x_shape, kernel, padding, out_hw
         self.padded_hw = (h + 2 * ph, w + 2 * pw)
         self.width = self.padded_hw[1]

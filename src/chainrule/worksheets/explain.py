@@ -164,6 +164,7 @@ class Block:
 class Section:
     title: str
     blocks: list[Block]
+    notes: list[str] = field(default_factory=list)  # free text lines, shown before the blocks
 
 
 @dataclass
@@ -200,6 +201,7 @@ class Worksheet:
         out = list(self.header)
         for section in self.sections:
             out += ["", section.title, "-" * len(section.title)]
+            out += [f"  {line}" for line in section.notes]
             for block in section.blocks:
                 out.append("")
                 out += _text_block(block)
@@ -209,6 +211,8 @@ class Worksheet:
         out = [f"# {self.header[0]}", ""] + [f"- {line}" for line in self.header[1:]]
         for section in self.sections:
             out += ["", f"## {section.title}"]
+            if section.notes:
+                out += [""] + [f"- {line}" for line in section.notes]
             for block in section.blocks:
                 out += ["", _md_block(block)]
         return "\n".join(out) + "\n"
@@ -218,6 +222,9 @@ class Worksheet:
         out += [r"\item " + _tex_text(line) for line in self.header[1:]] + [r"\end{itemize}"]
         for section in self.sections:
             out += [r"\subsection*{" + _tex_text(section.title) + "}"]
+            if section.notes:
+                out += [r"\begin{itemize}"] + [r"\item " + _tex_text(line) for line in section.notes] + \
+                    [r"\end{itemize}"]
             for block in section.blocks:
                 out += _tex_block(block)
         return "\n".join(out) + "\n"
@@ -468,6 +475,9 @@ def solve(problem: Problem) -> Worksheet:
             entries.append(Entry(f"{d(f'a{l-1}')}[{j + 1}]", g_in[j], terms))
         bwd.append(Block(d(f"a{l-1}"), g_in, f"{d(f'a{l-1}')} = W{l}ᵀ dC/dz{l}", entries))
     sections.append(Section("Backward pass", bwd))
+    notes = _inactivity_notes(p, Z, A, inactive, Ws, bs, nm)
+    if notes:
+        sections.append(Section("Which derivatives are zero because a unit is inactive (A2)", [], notes))
 
     # ---- one gradient step, by the engine's SGD
     if p.lr is not None:
@@ -494,3 +504,39 @@ def solve(problem: Problem) -> Worksheet:
                                         f"{num(layer.b[i])} − {num(p.lr)}·{paren(gb[i])}") for i in range(gb.size)]))
         sections.append(Section(f"Update: one gradient step, learning rate {num(p.lr)}", upd))
     return Worksheet(p, header, sections)
+
+
+def _inactivity_notes(p, Z, A, inactive, Ws, bs, nm) -> list[str]:
+    """A2: for each inactive unit, the weight derivatives it forces to zero (into it, out of it) and
+    why; then which derivatives are not forced to zero, and why."""
+    notes, forced = [], set()
+    for l, layer in enumerate(p.layers, 1):
+        for i in np.flatnonzero(inactive[l - 1]):
+            unit, z = f"{nm(f'a{l}')}[{i + 1}]", Z[l - 1][i]
+            fp0 = "" if z < 0 else f" (z = 0 and the convention {layer.activation}'(0) = 0)"
+            notes.append(f"{unit} is inactive: z{l}[{i + 1}] = {num(z)}{fp0}, so {layer.activation}'(z{l}[{i + 1}]) = 0 "
+                         f"and dC/dz{l}[{i + 1}] = dC/d{unit} · 0 = 0.")
+            into = [f"dC/dW{l}[{i + 1},{j + 1}]" for j in range(layer.W.shape[1])]
+            forced.update((l, i, j) for j in range(layer.W.shape[1]))
+            if layer.b is not None:
+                into.append(f"dC/db{l}[{i + 1}]")
+            notes.append(f"  guaranteed 0, the weights into {unit}: {', '.join(into)} "
+                         f"(each is dC/dz{l}[{i + 1}] · its input = 0 · input).")
+            if l < len(p.layers) and A[l][i] == 0:
+                nxt = p.layers[l].W.shape[0]
+                out = [f"dC/dW{l + 1}[{k + 1},{i + 1}]" for k in range(nxt)]
+                forced.update((l + 1, k, i) for k in range(nxt))
+                notes.append(f"  guaranteed 0, the weights out of {unit}: {', '.join(out)} "
+                             f"(each is dC/dz{l + 1}[k] · {unit} and {unit} = {layer.activation}({num(z)}) = 0).")
+    if not notes:
+        return []
+    others = [(l, i, j) for l, layer in enumerate(p.layers, 1) for i in range(layer.W.shape[0])
+              for j in range(layer.W.shape[1]) if (l, i, j) not in forced]
+    notes.append(f"Not guaranteed 0: the other {len(others)} weight derivatives. Each is dC/dz[i] · a[j] with unit i "
+                 "active and a[j] not the output of an inactive unit, so no factor is forced to 0: a path from "
+                 "it to C avoids the inactive units and its value depends on the numbers.")
+    coincidental = [f"dC/dW{l}[{i + 1},{j + 1}]" for l, i, j in others if Ws[l - 1].grad.numpy()[i, j] == 0]
+    if coincidental:
+        notes.append(f"  Of those, zero here anyway (a zero input or every path blocked further on, not this "
+                     f"unit's inactivity alone): {', '.join(coincidental)}.")
+    return notes
