@@ -51,21 +51,21 @@ def explain(problem, example, random_shape, seed, activation, relu_at_zero, lr, 
       chainrule explain --example A3 --inputs 4 --hidden 3 --seed 1
       chainrule explain --example A4                    (m = 1 and 8, λ = 0 and 0.01, sizes 784,7,10)
       chainrule explain --example A4 --sizes 5,7,10 --batch 16 --weight-decay 0.1
+      chainrule explain --example A4 --format latex > a4.tex
 
     A3 and A4 are defined in Python (chainrule.worksheets.graph_sheet, .matrix_form); they print
-    text only and exit 1 if a check fails.
+    text, Markdown or LaTeX (--format) and exit 1 if a check fails.
     """
     from ..worksheets import explain as ex
 
     if example and example.upper() in ("A3", "A4"):
-        if problem or random_shape or show_problem or only or fmt != "text":
-            raise click.UsageError(f"--example {example.upper()} takes no FILE, --random, --show-problem, --only "
-                                   "or --format (text only)")
+        if problem or random_shape or show_problem or only:
+            raise click.UsageError(f"--example {example.upper()} takes no FILE, --random, --show-problem or --only")
         if example.upper() == "A3":
             from ..worksheets.graph_sheet import a3_worksheet
 
             sheet = a3_worksheet(n_inputs, k_hidden, seed)
-            click.echo(sheet.text(), nl=False)
+            click.echo(sheet.render(fmt), nl=False)
             if out_dir:
                 _, said = sheet.write_graph(out_dir)
                 click.echo(said)
@@ -78,7 +78,7 @@ def explain(problem, example, random_shape, seed, activation, relu_at_zero, lr, 
                 raise click.BadParameter(f"{sizes!r} is not a list like 784,7,10", param_hint="'--sizes'") from None
             sheet = mf.worksheet(widths, (batch,) if batch else (1, 8),
                                  (weight_decay,) if weight_decay is not None else (0.0, 0.01), seed)
-            click.echo(sheet.text(), nl=False)
+            click.echo(sheet.render(fmt), nl=False)
         if not sheet.passed:
             raise SystemExit(1)
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 
@@ -61,3 +63,48 @@ def parse_matrix(text: str) -> np.ndarray:
     if not data or any(len(r) != len(data[0]) for r in data) or not data[0]:
         raise ValueError(f"{text!r}: every row of a matrix needs the same number of entries")
     return np.array(data, dtype=float)
+
+
+# ------------------------------------------------------------ LaTeX text of the A3 / A4 worksheets
+_TEX_MATH = (("ŷ", "y\u0302"), ("∂", r"\partial "), ("σ", r"\sigma "), ("λ", r"\lambda "), ("ε", r"\varepsilon "),
+             ("Σ", r"\sum "), ("⊙", r"\odot "), ("ᵀ", r"^\top "), ("−", "-"), ("·", r"\cdot "),
+             ("½", r"\tfrac12 "), ("²", "^2"), ("→", r"\to "), ("×", r"\times "), ("||", r"\| "),
+             ("diag(", r"\operatorname{diag}("), ("softmax(", r"\operatorname{softmax}("), ("log ", r"\log "),
+             (".*", r"\mathbin{.*}"), ("_(", "_{("), ("%", r"\%"), ("&", r"\&"), ("#", r"\#"))
+_TEX_NAME = re.compile("([A-Za-z])(\\d*)(\u0302?)(\u0304?)")
+
+
+def tex_math(text: str) -> str:
+    """A worksheet formula (``x̄ = W1ᵀ z̄ + ŷ̄``) as LaTeX math: ``\\bar{x} = W_{1}^\\top \\bar{z} + …``."""
+    text = text.replace("ŷ", "y\u0302").replace("ā", "a\u0304").replace("  ", "\1")
+
+    def name(m):
+        out = m.group(1)
+        if m.group(3):
+            out = rf"\hat{{{out}}}"
+        if m.group(2):
+            out += f"_{{{m.group(2)}}}"
+        return rf"\bar{{{out}}}" if m.group(4) else out
+    text = _TEX_NAME.sub(name, text)
+    for a, b in _TEX_MATH:
+        text = text.replace(a, b)
+    if "_{(" in text:  # close the subscript opened for n_(l−1)
+        text = re.sub(r"_\{(\([^()]*\))", r"_{\1}", text)
+    return text.replace("\1", r" \quad ")
+
+
+def tex_text(text: str) -> str:
+    """A sentence for LaTeX's text mode: words with symbols (``ŷ``, ``W1ᵀ``, ``||W||²``) go into
+    ``$…$`` through :func:`tex_math`, the rest has LaTeX's special characters escaped."""
+    out = []
+    for word in text.split(" "):
+        if word == "—":
+            out.append("---")
+        elif any(ord(c) > 127 for c in word) or any(c in word for c in "_^|<>"):
+            out.append(f"${tex_math(word)}$")
+        else:
+            for a, b in (("\\", r"\textbackslash{}"), ("{", r"\{"), ("}", r"\}"), ("%", r"\%"), ("&", r"\&"),
+                         ("#", r"\#"), ("$", r"\$"), ("~", r"\~{}")):
+                word = word.replace(a, b)
+            out.append(word)
+    return " ".join(out)

@@ -23,9 +23,14 @@ import numpy as np
 
 from .. import graph
 from ..tensor import Tensor
-from ._format import matrix_lines
+from ._format import latex_matrix, matrix_lines, tex_math, tex_text
 
 FD_EPS = 1e-6
+EQUATION = "z = W1 x + b1,  h = σ(z),  ŷ = x + W2 h + b2,  S = ½||ŷ − s||²,  R = rᵀh,  L = S + R"
+INTRO = "Every number below is computed by chainrule's autograd in float64; W is out x in."
+GIVEN, FORWARD = ("x", "W1", "b1", "W2", "b2", "r", "s"), ("z", "h", "ŷ", "S", "R", "L")
+CHECK_HEADER = ("quantity", "max |closed − autograd|", "max |closed − finite diff.|")
+GRAPH_NOTE = "ellipses are tensors, boxes the ops that made them, shaded ellipses the leaves backward fills"
 
 
 def _sigmoid(z):
@@ -65,17 +70,21 @@ class GraphSheet:
             out[key] = (a, n)
         return out
 
+    def _title(self) -> str:
+        return (f"A3 — a computation graph with a skip path and a two-part loss (N = {self.N}, K = {self.K}, "
+                f"seed {self.seed})")
+
+    def _check_rows(self) -> list[tuple[str, str, str]]:
+        return [(key, f"{a:.2e}", "-" if n is None else f"{n:.2e}") for key, (a, n) in self.max_differences().items()]
+
     def text(self) -> str:
         v, f, c = self.values, self.forward, self.closed
-        out = [f"A3 — a computation graph with a skip path and a two-part loss (N = {self.N}, K = {self.K}, "
-               f"seed {self.seed})",
-               "z = W1 x + b1,  h = σ(z),  ŷ = x + W2 h + b2,  S = ½||ŷ − s||²,  R = rᵀh,  L = S + R",
-               "Every number below is computed by chainrule's autograd in float64; W is out x in."]
+        out = [self._title(), EQUATION, INTRO]
         out += ["", "Given", "-----"]
-        for key in ("x", "W1", "b1", "W2", "b2", "r", "s"):
+        for key in GIVEN:
             out += _mat(key, v[key])
         out += ["", "Forward pass", "------------"]
-        for key in ("z", "h", "ŷ", "S", "R", "L"):
+        for key in FORWARD:
             out += _mat(key, f[key])
         out += ["", "Computation graph (Graphviz DOT; ellipses are tensors, boxes the ops that made them,",
                 "shaded ellipses the leaves backward fills)", "-" * 22, self.dot.rstrip()]
@@ -94,13 +103,80 @@ class GraphSheet:
                 *["      " + line for line in _mat("x̄", c["x̄"], "")]]
         out += ["", "Checks: the closed form against autograd and against central finite differences "
                 f"(ε = {FD_EPS:g}, float64)", "-" * 40]
-        rows = [("quantity", "max |closed − autograd|", "max |closed − finite diff.|")]
-        for key, (a, n) in self.max_differences().items():
-            rows.append((key, f"{a:.2e}", "-" if n is None else f"{n:.2e}"))
+        rows = [CHECK_HEADER] + self._check_rows()
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         out += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
         out.append(f"  {'PASS' if self.passed else 'FAIL'}: every difference below 1e-6")
         return "\n".join(out) + "\n"
+
+    def _paths(self):
+        """The "two paths reach x" part: (sentence, formula, name, value) rows."""
+        c = self.closed
+        return [("path 1, through z: L → S → ŷ → h → z → x and L → R → h → z → x give", "W1ᵀ z̄", c["x̄ via z"]),
+                ("path 2, the skip: L → S → ŷ → x gives", "ŷ̄", c["x̄ via skip"]),
+                ("their sum:", "x̄ = W1ᵀ z̄ + ŷ̄ = W1ᵀ [(W2ᵀ(ŷ − s) + r) ⊙ σ(z) ⊙ (1 − σ(z))] + (ŷ − s)", c["x̄"])]
+
+    def markdown(self) -> str:
+        v, f, c = self.values, self.forward, self.closed
+        out = [f"# {self._title()}", "", "```", EQUATION, "```", "", INTRO, "", "## Given", "", "```"]
+        for key in GIVEN:
+            out += _mat(key, v[key], "")
+        out += ["```", "", "## Forward pass", "", "```"]
+        for key in FORWARD:
+            out += _mat(key, f[key], "")
+        out += ["```", "", "## Computation graph", "", f"Graphviz DOT; {GRAPH_NOTE}.", "", "```dot",
+                self.dot.rstrip(), "```", "", "## Backward equations, node by node (ā = ∂L/∂a)"]
+        for node, eq, key in self.equations:
+            out += ["", f"### {node}", "", f"`{eq}`"]
+            if key is not None:
+                out += ["", "```", *_mat(key, c[key], ""), "```"]
+        out += ["", "## Two paths reach x", "",
+                "x feeds z (z = W1 x + b1) and ŷ directly (the skip ŷ = x + W2 h + b2); x̄ is their sum."]
+        for said, formula, value in self._paths():
+            name = formula.split(" = ")[0]
+            out += ["", f"{said} `{formula}`", "", "```", *_mat(name, value, ""), "```"]
+        out += ["", f"## Checks: the closed form against autograd and against central finite differences "
+                f"(ε = {FD_EPS:g}, float64)", "",
+                "| " + " | ".join(h.replace("|", "\\|") for h in CHECK_HEADER) + " |", "| --- | --- | --- |"]
+        out += [f"| `{key}` | {a} | {n} |" for key, a, n in self._check_rows()]
+        out += ["", f"**{'PASS' if self.passed else 'FAIL'}**: every difference below 1e-6"]
+        return "\n".join(out) + "\n"
+
+    def latex(self) -> str:
+        v, f, c = self.values, self.forward, self.closed
+        out = [r"\section*{" + tex_text(self._title()) + "}", r"\[ " + tex_math(EQUATION) + r" \]",
+               tex_text(INTRO), r"\subsection*{Given}"]
+        out += [r"\[ " + tex_math(key) + " = " + latex_matrix(v[key]) + r" \]" for key in GIVEN]
+        out += [r"\subsection*{Forward pass}"]
+        out += [r"\[ " + tex_math(key) + " = " + latex_matrix(f[key]) + r" \]" for key in FORWARD]
+        dot = self.dot.rstrip().replace("ŷ", "yhat").replace("×", "x")
+        out += [r"\subsection*{Computation graph}", "Graphviz DOT; " + tex_text(GRAPH_NOTE) + ".",
+                r"\begin{verbatim}", dot, r"\end{verbatim}",
+                r"\subsection*{Backward equations, node by node ($" + tex_math("ā = ∂L/∂a") + "$)}"]
+        for node, eq, key in self.equations:
+            formula, _, aside = eq.partition("  (")
+            aside = r" \qquad \text{(" + tex_text(aside.strip()) + "}" if aside else ""
+            out.append(r"\[ " + tex_math(formula.strip()) + aside + r" \]")
+            if key is not None:
+                out.append(r"\[ " + tex_math(key) + " = " + latex_matrix(c[key]) + r" \]")
+        out += [r"\subsection*{Two paths reach $x$}",
+                tex_text("x feeds z (z = W1 x + b1) and ŷ directly (the skip ŷ = x + W2 h + b2); x̄ is their sum.")]
+        for said, formula, value in self._paths():
+            name = formula.split(" = ")[0]
+            out += [tex_text(said), r"\[ " + tex_math(formula) + r" \]",
+                    r"\[ " + tex_math(name) + " = " + latex_matrix(value) + r" \]"]
+        out += [r"\subsection*{Checks: the closed form against autograd and against central finite differences "
+                f"($\\varepsilon$ = {FD_EPS:g}, float64)}}",
+                r"\begin{tabular}{lll}", r"\hline",
+                r"quantity & max $|\text{closed} - \text{autograd}|$ & max $|\text{closed} - \text{finite diff.}|$ \\",
+                r"\hline"]
+        out += [f"${tex_math(key)}$ & {a} & {n} " + r"\\" for key, a, n in self._check_rows()]
+        out += [r"\hline", r"\end{tabular}", "",
+                r"\textbf{" + ("PASS" if self.passed else "FAIL") + "}: every difference below $10^{-6}$"]
+        return "\n".join(out) + "\n"
+
+    def render(self, fmt: str = "text") -> str:
+        return {"text": self.text, "markdown": self.markdown, "latex": self.latex}[fmt]()
 
     @property
     def passed(self) -> bool:

@@ -21,9 +21,14 @@ import numpy as np
 
 from ..nn import functional as F
 from ..tensor import Tensor
-from ._format import matrix_lines
+from ._format import latex_matrix, matrix_lines, tex_math, tex_text
 
 SHOW_ENTRIES = 80  # print a matrix when it has at most this many entries
+INTRO = ("z(l) = W(l) y(l−1), y(l) = σ(z(l)) for l < L, y(L) = softmax(z(L)); W(l) is n_l x n_(l−1); y(0) = x",
+         "E = (1/m) Σ −tᵀ log y(L) over the m samples (one-hot t), + λ/2 Σ ||W(l)||² with weight decay",
+         "Each formula is evaluated per sample as written (row-vector derivatives), averaged over the m",
+         "samples, + λ W(l) for the weights; autograd is chainrule's backward of E (float64).")
+TABLE_HEADER = ("quantity", "formula", "shape", "max |formula − autograd|")
 
 
 @dataclass
@@ -45,6 +50,30 @@ class Case:
     E: float
     rows: list[Row] = field(default_factory=list)
 
+    def title(self) -> str:
+        return f"m = {self.m}" + (" (gradients averaged over the batch)" if self.m > 1 else "") + \
+            f", λ = {self.weight_decay:g}" + (" (weight decay adds λ W(l))" if self.weight_decay else "")
+
+    def table(self) -> list[tuple[str, str, str, str]]:
+        """(quantity, formula, shape, max difference) for every row."""
+        rows = []
+        for r in self.rows:
+            shape = "×".join(map(str, r.formula_value.shape[-2:] if r.formula_value.ndim > 1 else
+                                 (1, r.formula_value.shape[0])))
+            rows.append((r.name, r.formula, shape, f"{r.max_diff:.2e}"))
+        return rows
+
+    def shown(self):
+        """(label, by the formula, by autograd) of the rows small enough to print, rounded to 5 decimals."""
+        for r in self.rows:
+            f_val, a_val = r.formula_value, r.autograd_value
+            if f_val.ndim == 3:  # per-sample rows: show the first sample
+                f_val, a_val = f_val[0], a_val[0]
+            if f_val.size > SHOW_ENTRIES or r.name.startswith("∂y"):
+                continue
+            label = r.name + (" (sample 1)" if r.formula_value.ndim == 3 else "")
+            yield label, np.round(f_val, 5), np.round(a_val, 5)
+
     def row(self, name: str) -> Row:
         for r in self.rows:
             if r.name == name:
@@ -62,40 +91,70 @@ class MatrixForm:
     def passed(self) -> bool:
         return all(r.max_diff < 1e-9 for c in self.cases for r in c.rows)
 
-    def text(self) -> str:
-        L = len(self.sizes) - 1
+    def _title(self) -> str:
         n = ", ".join(f"n{l} = {s}" for l, s in enumerate(self.sizes))
-        out = [f"A4 — matrix-form backprop of an L-layer sigmoid network with softmax output, no biases "
-               f"(L = {L}; {n}; seed {self.seed})",
-               "z(l) = W(l) y(l−1), y(l) = σ(z(l)) for l < L, y(L) = softmax(z(L)); W(l) is n_l x n_(l−1); y(0) = x",
-               "E = (1/m) Σ −tᵀ log y(L) over the m samples (one-hot t), + λ/2 Σ ||W(l)||² with weight decay",
-               "Each formula is evaluated per sample as written (row-vector derivatives), averaged over the m",
-               "samples, + λ W(l) for the weights; autograd is chainrule's backward of E (float64)."]
+        return (f"A4 — matrix-form backprop of an L-layer sigmoid network with softmax output, no biases "
+                f"(L = {len(self.sizes) - 1}; {n}; seed {self.seed})")
+
+    def text(self) -> str:
+        out = [self._title(), *INTRO]
         for case in self.cases:
-            title = f"m = {case.m}" + (" (gradients averaged over the batch)" if case.m > 1 else "") + \
-                f", λ = {case.weight_decay:g}" + (" (weight decay adds λ W(l))" if case.weight_decay else "")
+            title = case.title()
             out += ["", title, "-" * len(title), f"  E = {case.E:.6g}"]
-            rows = [("quantity", "formula", "shape", "max |formula − autograd|")]
-            for r in case.rows:
-                shape = "×".join(map(str, r.formula_value.shape[-2:] if r.formula_value.ndim > 1 else
-                                     (1, r.formula_value.shape[0])))
-                rows.append((r.name, r.formula, shape, f"{r.max_diff:.2e}"))
+            rows = [TABLE_HEADER] + case.table()
             widths = [max(len(row[i]) for row in rows) for i in range(4)]
             out += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
-            for r in case.rows:
-                f_val, a_val = r.formula_value, r.autograd_value
-                if f_val.ndim == 3:  # per-sample rows: show the first sample
-                    f_val, a_val = f_val[0], a_val[0]
-                if f_val.size > SHOW_ENTRIES or r.name.startswith("∂y"):
-                    continue
-                left = matrix_lines(np.round(f_val, 5))
-                right = matrix_lines(np.round(a_val, 5))
+            for label, f_val, a_val in case.shown():
+                left = matrix_lines(f_val)
+                right = matrix_lines(a_val)
                 width = max(len(s) for s in left)
-                label = r.name + (" (sample 1)" if r.formula_value.ndim == 3 else "")
                 out += ["", f"  {label}:", f"    {'by the formula'.ljust(width)}   by autograd"]
                 out += [f"    {a.ljust(width)}   {b}" for a, b in zip(left, right)]
-        out += ["", f"{'PASS' if self.passed else 'FAIL'}: every formula agrees with autograd to 1e-9"]
+        out += ["", self._verdict()]
         return "\n".join(out) + "\n"
+
+    def _verdict(self) -> str:
+        return f"{'PASS' if self.passed else 'FAIL'}: every formula agrees with autograd to 1e-9"
+
+    def markdown(self) -> str:
+        out = [f"# {self._title()}", "", "```", *INTRO[:2], "```", "", " ".join(INTRO[2:])]
+        for case in self.cases:
+            out += ["", f"## {case.title()}", "", f"`E = {case.E:.6g}`", "",
+                    "| " + " | ".join(h.replace("|", "\\|") for h in TABLE_HEADER) + " |", "| --- | --- | --- | --- |"]
+            out += [f"| `{name}` | `{formula}` | {shape} | {diff} |" for name, formula, shape, diff in case.table()]
+            for label, f_val, a_val in case.shown():
+                out += ["", f"### {label}", "", "```", *_side_by_side("by the formula", f_val), "",
+                        *_side_by_side("by autograd", a_val), "```"]
+        out += ["", f"**{self._verdict().replace(':', '**:', 1)}"]
+        return "\n".join(out) + "\n"
+
+    def latex(self) -> str:
+        out = [r"\section*{" + tex_text(self._title()) + "}", r"\begin{itemize}"]
+        out += [r"\item " + tex_text(line) for line in (INTRO[0], INTRO[1], " ".join(INTRO[2:]))]
+        out.append(r"\end{itemize}")
+        for case in self.cases:
+            out += [r"\subsection*{" + tex_text(case.title()) + "}", rf"\[ E = {case.E:.6g} \]",
+                    r"\begin{tabular}{llll}", r"\hline",
+                    r"quantity & formula & shape & max $|\text{formula} - \text{autograd}|$ \\", r"\hline"]
+            out += [f"${tex_math(name)}$ & ${tex_math(formula)}$ & ${tex_math(shape)}$ & {diff} " + r"\\"
+                    for name, formula, shape, diff in case.table()]
+            out += [r"\hline", r"\end{tabular}"]
+            for label, f_val, a_val in case.shown():
+                out += [r"\paragraph{" + tex_text(label) + "}",
+                        r"\[ \text{by the formula: } " + latex_matrix(f_val) + r" \]",
+                        r"\[ \text{by autograd: } " + latex_matrix(a_val) + r" \]"]
+        out += ["", r"\textbf{" + ("PASS" if self.passed else "FAIL") +
+                "}: every formula agrees with autograd to $10^{-9}$"]
+        return "\n".join(out) + "\n"
+
+    def render(self, fmt: str = "text") -> str:
+        return {"text": self.text, "markdown": self.markdown, "latex": self.latex}[fmt]()
+
+
+def _side_by_side(name, value):
+    rows = matrix_lines(value)
+    pad = " " * (len(name) + 3)
+    return [f"{name} = {row}" if i == 0 else f"{pad}{row}" for i, row in enumerate(rows)]
 
 
 def _sigmoid(z):
