@@ -84,34 +84,9 @@ def _chainrule_setup(w: Workload, seed: int):
 
 def torch_twin(cr_model):
     """A ``torch.nn`` model with the same layers, keys and weights as a chainrule model."""
-    import torch
-    from chainrule import nn
+    from chainrule.backends.torch_backend import to_torch
 
-    def convert(m):
-        kind = type(m).__name__
-        if isinstance(m, nn.Sequential):
-            return torch.nn.Sequential(*(convert(child) for child in m))
-        if kind == "Flatten":
-            return torch.nn.Flatten(m.start_dim, m.end_dim)
-        if kind == "Linear":
-            return torch.nn.Linear(m.in_features, m.out_features, bias=m.bias is not None)
-        if kind == "Conv2d":
-            return torch.nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride,
-                                   m.padding, bias=m.bias is not None)
-        if kind == "MaxPool2d":
-            return torch.nn.MaxPool2d(m.kernel_size, m.stride, m.padding)
-        if kind == "BatchNorm2d":
-            return torch.nn.BatchNorm2d(m.num_features, m.eps, m.momentum, m.affine,
-                                        m.track_running_stats)
-        if kind == "Dropout":
-            return torch.nn.Dropout(m.p)
-        if kind in ("ReLU", "Sigmoid"):
-            return getattr(torch.nn, kind)()
-        raise NotImplementedError(f"no PyTorch twin for {kind}")
-
-    twin = convert(cr_model)
-    twin.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in cr_model.state_dict().items()})
-    return twin
+    return to_torch(cr_model)
 
 
 def _torch_setup(w: Workload, seed: int):
