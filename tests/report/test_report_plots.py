@@ -7,10 +7,10 @@ import pytest
 from chainrule.report import (as_images, choose, confusion_figure, confusion_matrix, learning_curves_figure,
                               most_confused, per_class_accuracy, plot_learning_curves, plot_prediction_grid,
                               prediction_grid_figure, smooth)
-from chainrule.report.plots import CORRECT_COLOR, WRONG_COLOR, _pyplot
+from chainrule.report.plots import CORRECT_COLOR, WRONG_COLOR, pyplot
 from chainrule.training import History
 
-plt = _pyplot()
+plt = pyplot()
 
 
 def test_confusion_matrix_counts():

@@ -98,3 +98,10 @@ def test_feature_data_gets_a_confusion_matrix_but_no_image_grid(tmp_path):
     metrics = _strict(tmp_path / "metrics.json")
     assert metrics["confusion_matrix"] == [[2, 0], [1, 2]]
     assert metrics["judgement"]["thresholds"]["min_train_acc"] == 0.99
+
+
+def test_a_bar_inside_a_table_cell_is_escaped():
+    from chainrule.report.run import _table
+
+    table = _table(["setting", "value"], [["model", "a|b"]])
+    assert table.splitlines()[-1] == "| model | a\\|b |"

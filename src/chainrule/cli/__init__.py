@@ -18,5 +18,6 @@ from ._app import main
 from . import data, evaluate, info, train  # noqa: E402,F401  (each registers its commands on main)
 from . import parity  # noqa: E402,F401
 from . import worksheets  # noqa: E402,F401  (explain, conv, verify: exercises A1–A7)
+from . import lab  # noqa: E402,F401  (lab list, lab run: exercises C2–C6)
 
 __all__ = ["main"]

@@ -39,7 +39,9 @@ def smoothing_window(records: int) -> int:
     return 50 if records >= 500 else max(1, records // 10)
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib's pyplot on the Agg backend (no display needed), with a clear message when
+    matplotlib is missing."""
     try:
         import matplotlib
     except ImportError as exc:
@@ -50,8 +52,9 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path, dpi: int = 110) -> Path:
-    plt = _pyplot()
+def save_figure(fig, path: Path, dpi: int = 110) -> Path:
+    """Save ``fig`` as ``path`` (folders made as needed) and close it."""
+    plt = pyplot()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -67,7 +70,7 @@ def learning_curves_figure(history, title: str = "", overfit_at: int | None = No
     """Loss and accuracy side by side against the iteration: the noisy per-batch training
     curve, its moving average and the evaluation points; dotted lines at epoch ends and a
     dashed line where overfitting starts (``overfit_at``), when given."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
     n = len(history.iteration)
     window = smoothing_window(n)
@@ -112,7 +115,7 @@ def learning_curves_figure(history, title: str = "", overfit_at: int | None = No
 
 def plot_learning_curves(history, path: Path, title: str = "", overfit_at: int | None = None) -> Path:
     """Write :func:`learning_curves_figure` to ``path`` (PNG)."""
-    return _save(learning_curves_figure(history, title, overfit_at), path)
+    return save_figure(learning_curves_figure(history, title, overfit_at), path)
 
 
 def _spans_decades(*series) -> bool:
@@ -135,7 +138,7 @@ def _acc_floor(*series) -> float:
 def epoch_curves_figure(history, title: str = ""):
     """Loss and accuracy per epoch: the training mean over each epoch and the evaluation at
     its end."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     epochs = [e["epoch"] for e in history.epochs]
     for ax, key in zip(axes, ("loss", "accuracy")):
@@ -160,7 +163,7 @@ def epoch_curves_figure(history, title: str = ""):
 
 def plot_epoch_curves(history, path: Path, title: str = "") -> Path:
     """Write :func:`epoch_curves_figure` to ``path`` (PNG)."""
-    return _save(epoch_curves_figure(history, title), path)
+    return save_figure(epoch_curves_figure(history, title), path)
 
 
 # ---------------------------------------------------------------------------- prediction grid
@@ -221,7 +224,7 @@ def prediction_grid_figure(images, labels, predictions, *, class_names=None, n: 
 
     Returns ``(figure, cells)``: the open matplotlib figure and a :class:`GridCell` per image,
     in the order shown."""
-    plt = _pyplot()
+    plt = pyplot()
     pictures = as_images(images)
     labels = np.asarray(labels, dtype=np.int64).ravel()
     predictions = np.asarray(predictions, dtype=np.int64).ravel()
@@ -271,7 +274,7 @@ def prediction_grid_figure(images, labels, predictions, *, class_names=None, n: 
 def plot_prediction_grid(images, labels, predictions, path: Path, **options) -> list[GridCell]:
     """Write :func:`prediction_grid_figure` to ``path`` (PNG); returns its cells."""
     fig, cells = prediction_grid_figure(images, labels, predictions, **options)
-    _save(fig, path)
+    save_figure(fig, path)
     return cells
 
 
@@ -281,7 +284,7 @@ def confusion_figure(matrix, class_names=None, title: str | None = None):
     """The confusion matrix with its counts in the cells (rows: true class, columns:
     predicted), coloured by the share of the true class, and each class's accuracy on the
     right."""
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.colors import PowerNorm
 
     matrix = np.asarray(matrix)
@@ -322,4 +325,4 @@ def confusion_figure(matrix, class_names=None, title: str | None = None):
 
 def plot_confusion_matrix(matrix, path: Path, class_names=None, title: str | None = None) -> Path:
     """Write :func:`confusion_figure` to ``path`` (PNG)."""
-    return _save(confusion_figure(matrix, class_names, title), path)
+    return save_figure(confusion_figure(matrix, class_names, title), path)

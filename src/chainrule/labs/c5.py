@@ -1,0 +1,52 @@
+"""Lab C5: a feed-forward classifier from the framework's modules on Fashion-MNIST."""
+
+from .. import models
+from .framework import Lab, Question, Step, curves_answer
+
+HIDDEN = 256
+STEPS = [Step("mlp", f"Linear(784, {HIDDEN}) → ReLU → Linear({HIDDEN}, 10)",
+              lambda shape, classes: models.mlp(shape, classes, hidden=HIDDEN), optimizer="sgd", lr=0.1,
+              momentum=0.9, batch_size=64, epochs=20, eval_every=None, quick_iterations=160, quick_eval_every=None)]
+
+
+def setup(ctx):
+    r = ctx["mlp"]
+    return "\n".join([
+        f"`nn.Sequential(nn.Flatten(), nn.Linear(784, {HIDDEN}), nn.ReLU(), nn.Linear({HIDDEN}, 10))`, seeded with "
+        f"`chainrule.manual_seed({ctx.seed})`; `nn.CrossEntropyLoss` on the logits; SGD lr {r.step.lr} momentum "
+        f"{r.step.momentum}, batch {r.step.batch_size}; per mini-batch zero-grad / forward / loss / backward / step "
+        "(the library's Trainer); predict = argmax of the logits.", "",
+        ctx.table(("measure", "value"), [
+            ("parameters", ctx.num("parameters", r.parameters, ",")),
+            ("training images", ctx.num("train_images", len(ctx.data["train"][1]), ",")),
+            ("validation images (held out of the training set)", ctx.num("validation_images", len(ctx.data["eval"][1]), ",")),
+            ("epochs", ctx.num("epochs", len(r.history.epochs), "d")),
+            ("iterations", ctx.num("iterations", r.iterations, "d"))])])
+
+
+def per_epoch(ctx):
+    rows = [(e["epoch"], ctx.num(f"epoch_{e['epoch']}_train_loss", e["train_loss"]),
+             ctx.num(f"epoch_{e['epoch']}_train_acc", e["train_acc"]),
+             ctx.num(f"epoch_{e['epoch']}_val_loss", e.get("eval_loss")),
+             ctx.num(f"epoch_{e['epoch']}_val_acc", e.get("eval_acc"))) for e in ctx["mlp"].history.epochs]
+    return ctx.table(("epoch", "train loss", "train accuracy", "validation loss", "validation accuracy"), rows)
+
+
+def test(ctx):
+    r = ctx["mlp"]
+    return (f"Test accuracy: **{ctx.num('test_accuracy', r.test_accuracy)}** (test loss "
+            f"{ctx.num('test_loss', r.test_loss)}) on {len(ctx.data['test'][1]):,} test images. "
+            "Exercise bar: ≥ 0.80; target of a full run: ≥ 0.88.")
+
+
+LAB = Lab(
+    id="C5", title="A feed-forward classifier with the framework's modules (Fashion-MNIST)",
+    trains=f"784-{HIDDEN}-10 ReLU MLP, SGD 0.1 momentum 0.9, batch 64, 20 epochs, 50k/10k train/validation",
+    expected="about 2 min", dataset="fashion-mnist", steps=STEPS, eval_split="validation", validation_size=10_000,
+    questions=[Question("The model, loss, optimiser and training loop", setup),
+               Question("Train/validation loss and accuracy per epoch", per_epoch),
+               Question("Loss and accuracy curves side by side, and the judgement string",
+                        lambda ctx: curves_answer(ctx, "mlp")),
+               Question("Test accuracy", test)],
+    quick_eval=500, judge_options={"min_train_acc": 0.8},
+)
