@@ -21,11 +21,7 @@ def model(ctx):
 
 
 def per_epoch(ctx):
-    rows = [(e["epoch"], ctx.num(f"epoch_{e['epoch']}_train_loss", e["train_loss"]),
-             ctx.num(f"epoch_{e['epoch']}_train_acc", e["train_acc"]),
-             ctx.num(f"epoch_{e['epoch']}_val_loss", e.get("eval_loss")),
-             ctx.num(f"epoch_{e['epoch']}_val_acc", e.get("eval_acc"))) for e in ctx["cnn"].history.epochs]
-    return ctx.table(("epoch", "train loss", "train accuracy (dropout on)", "validation loss", "validation accuracy"), rows)
+    return ctx.epoch_table("cnn", "train accuracy (dropout on)")
 
 
 def test(ctx):

@@ -204,6 +204,14 @@ class Context:
         lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
         return "\n".join(lines)
 
+    def epoch_table(self, step: str, train_acc_label: str = "train accuracy") -> str:
+        """Step ``step``'s training and validation loss and accuracy per epoch (C5, C6), cited."""
+        rows = [(e["epoch"], self.num(f"epoch_{e['epoch']}_train_loss", e["train_loss"]),
+                 self.num(f"epoch_{e['epoch']}_train_acc", e["train_acc"]),
+                 self.num(f"epoch_{e['epoch']}_val_loss", e.get("eval_loss")),
+                 self.num(f"epoch_{e['epoch']}_val_acc", e.get("eval_acc"))) for e in self[step].history.epochs]
+        return self.table(("epoch", "train loss", train_acc_label, "validation loss", "validation accuracy"), rows)
+
 
 # ------------------------------------------------------------------ running
 def _slice(x, y, n):
