@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .framework import Comparison, Context, Lab, Question, Step, StepResult
 
-_MODULES = ("c2", "c3", "c4", "c5", "c6")
+_MODULES = ("b1", "b2", "c2", "c3", "c4", "c5", "c6")
 """The lab files, in the catalogue's order."""
 
 
