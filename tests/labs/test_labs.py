@@ -101,7 +101,7 @@ def test_same_seed_same_numbers(tmp_path):
 
 def test_registry_lists_every_lab():
     rows = list_labs()
-    assert [r["id"] for r in rows] == ["C2", "C3", "C4", "C5", "C6"]
+    assert [r["id"] for r in rows] == ["B1", "B2", "C2", "C3", "C4", "C5", "C6"]
     assert all(r["title"] and r["trains"] and r["expected"] and r["steps"] >= 1 for r in rows)
     with pytest.raises(ValueError, match="unknown lab"):
         get_lab("Z9")
@@ -112,7 +112,7 @@ def test_cli_lab_list_and_errors():
     runner = CliRunner()
     result = runner.invoke(main, ["lab", "list"])
     assert result.exit_code == 0
-    for lab_id in ("C2", "C3", "C4", "C5", "C6"):
+    for lab_id in ("B1", "B2", "C2", "C3", "C4", "C5", "C6"):
         assert f"\n{lab_id} " in "\n" + result.output
     result = runner.invoke(main, ["lab", "run", "Z9", "--quick"])
     assert result.exit_code == 1 and "Error: unknown lab 'Z9'" in result.output

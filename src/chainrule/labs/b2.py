@@ -90,7 +90,6 @@ def ann_training(ctx):
 
 
 def twin(ctx):
-    r = ctx["twin"]
     return "\n".join([
         f"`nn.Sequential(nn.Flatten(), nn.Linear(784, {HIDDEN}), nn.ReLU(), nn.Linear({HIDDEN}, 10))` seeded with "
         f"`chainrule.manual_seed({ctx.seed})` (the library's default Kaiming-uniform init), `nn.CrossEntropyLoss` on "
