@@ -367,9 +367,16 @@ def test_data_fetch_copies_into_the_cache_and_prints_where(tmp_path):
 
 
 @needs_mnist
-def test_resumed_run_ends_like_an_uninterrupted_one(tmp_path):
+@pytest.mark.parametrize("backend", [
+    pytest.param((), id="chainrule"),
+    # PyTorch's twin of the C6 CNN: dropout draws from torch's generator, BatchNorm has buffers
+    pytest.param(("--backend", "torch", "--device", "cpu", "--model", "c6", "--optimizer", "adam", "--lr", "0.001",
+                  "--schedule", "cosine:20"), id="torch")])
+def test_resumed_run_ends_like_an_uninterrupted_one(tmp_path, backend):
+    if backend:
+        pytest.importorskip("torch")
     common = ("train", "--data-dir", str(MNIST), "--limit", "600", "--batch-size", "50",
-              "--eval-every", "0", "--checkpoint-every", "5", "--seed", "4")
+              "--eval-every", "0", "--checkpoint-every", "5", "--seed", "4", *backend)
     whole, split = tmp_path / "whole", tmp_path / "split"
     assert run(*common, "--iterations", "20", "--out", str(whole)).returncode == 0
     assert run(*common, "--iterations", "10", "--out", str(split)).returncode == 0

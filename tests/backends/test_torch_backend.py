@@ -1,5 +1,5 @@
 """The PyTorch backend: twins of every named architecture, weights both ways, the parity
-check catching a mismatch, the torch training loop, the missing-torch message, CUDA."""
+check catching a mismatch, chainrule's Trainer on torch models (checkpoints included), the missing-torch message, CUDA."""
 
 import importlib
 
@@ -132,27 +132,115 @@ def test_decay_schedule_matches_chainrule():
         assert opt.param_groups[0]["lr"] == pytest.approx(topt.param_groups[0]["lr"], rel=1e-12)
 
 
-def test_fit_torch_fills_a_history_like_the_trainer():
+def _tiny_data(n=40):
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((n, 1, 4, 4)).astype(np.float32), rng.integers(0, 3, n)
+
+
+def test_the_trainer_trains_a_torch_twin_as_it_trains_the_chainrule_model():
+    from chainrule import optim
     from chainrule.data import DataLoader
     from chainrule.training import fit
 
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((40, 1, 4, 4)).astype(np.float32)
-    y = rng.integers(0, 3, 40)
+    x, y = _tiny_data()
     cr.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3))
     twin = tb.to_torch(model)
-    h_torch = tb.fit_torch(twin, torch.optim.SGD(twin.parameters(), lr=0.1),
-                           DataLoader(x, y, batch_size=16, shuffle=True, seed=0), iterations=7,
-                           eval_data=(x, y), eval_every=2)
-    from chainrule import optim
+    h_torch = fit(twin, tb.torch_loss("cross_entropy"), torch.optim.SGD(twin.parameters(), lr=0.1),
+                  DataLoader(x, y, batch_size=16, shuffle=True, seed=0), iterations=7, eval_data=(x, y), eval_every=2)
     h_ours = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
                  DataLoader(x, y, batch_size=16, shuffle=True, seed=0), iterations=7, eval_data=(x, y), eval_every=2)
     assert h_torch.iteration == h_ours.iteration and h_torch.epoch == h_ours.epoch
     assert h_torch.eval_iteration == h_ours.eval_iteration
     np.testing.assert_allclose(h_torch.train_loss, h_ours.train_loss, rtol=1e-5)
+    np.testing.assert_allclose(h_torch.eval_loss, h_ours.eval_loss, rtol=1e-5)
+    assert h_torch.eval_acc == h_ours.eval_acc
     assert [(e["epoch"], e["batches"], e["complete"]) for e in h_torch.epochs] == \
         [(e["epoch"], e["batches"], e["complete"]) for e in h_ours.epochs]
+    for key, value in twin.state_dict().items():
+        np.testing.assert_allclose(value.numpy(), model.state_dict()[key].data, rtol=1e-5, atol=1e-7, err_msg=key)
+
+
+def _torch_run(folder, iterations, resume=None):
+    """The C6 CNN's twin (dropout, BatchNorm) with Adam and a cosine schedule, checkpointing."""
+    from chainrule.data import DataLoader
+    from chainrule.training import Trainer
+
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((48, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, 48)
+    cr.manual_seed(0)
+    torch.manual_seed(0)
+    twin = tb.to_torch(models.build("c6"))
+    optimizer = torch.optim.Adam(twin.parameters(), lr=1e-3)
+    trainer = Trainer(twin, tb.torch_loss("cross_entropy"), optimizer, DataLoader(x, y, batch_size=16, seed=0),
+                      scheduler=torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=8),
+                      eval_data=(x[:16], y[:16]), checkpoint_dir=folder, checkpoint_every=2)
+    torch.manual_seed(123)  # a resumed run must take PyTorch's random state from the checkpoint
+    return trainer.fit(iterations=iterations, resume=resume), twin
+
+
+def test_a_torch_run_resumes_exactly_from_its_checkpoint(tmp_path):
+    whole, twin = _torch_run(tmp_path / "whole", 8)
+    _torch_run(tmp_path / "split", 5)
+    resumed, twin2 = _torch_run(tmp_path / "split", 8, resume=True)
+    assert resumed.train_loss == whole.train_loss and resumed.eval_loss == whole.eval_loss
+    assert resumed.lr == whole.lr
+    for key, value in twin.state_dict().items():
+        assert torch.equal(value, twin2.state_dict()[key]), key
+    from chainrule.training.checkpoint import load_checkpoint
+
+    ck = load_checkpoint(tmp_path / "whole")
+    assert ck.meta["backend"] == "torch" and list(ck.model_state) == list(models.build("c6").state_dict())
+    assert ck.meta["optimizer"]["type"] == "Adam" and ck.meta["scheduler"]["type"] == "CosineAnnealingLR"
+
+
+def test_a_checkpoint_of_one_backend_is_refused_by_the_other(tmp_path):
+    from chainrule import optim
+    from chainrule.data import DataLoader
+    from chainrule.serialization import CheckpointError
+    from chainrule.training import fit
+
+    x, y = _tiny_data()
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3))
+    fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), DataLoader(x, y, batch_size=16),
+        iterations=2, checkpoint_dir=tmp_path)
+    twin = tb.to_torch(model)
+    with pytest.raises(CheckpointError, match="written by the chainrule backend, this run trains on torch"):
+        fit(twin, tb.torch_loss("cross_entropy"), torch.optim.SGD(twin.parameters(), lr=0.1),
+            DataLoader(x, y, batch_size=16), iterations=4, checkpoint_dir=tmp_path, resume=True)
+
+
+def test_the_torch_backend_stops_on_the_hand_written_log_of_zero():
+    from chainrule.data import DataLoader
+    from chainrule.training import NonFiniteError, fit
+
+    x, y = _tiny_data()
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3), nn.Softmax(dim=1))
+    twin = tb.to_torch(model)
+    with torch.no_grad():
+        twin[1].weight.mul_(1e4)  # saturated softmax: some probabilities are exactly 0
+    before = {k: v.clone() for k, v in twin.state_dict().items()}
+    with pytest.raises(NonFiniteError) as caught:
+        fit(twin, tb.torch_loss("softmax_log"), torch.optim.SGD(twin.parameters(), lr=0.1),
+            DataLoader(x, y, batch_size=16), iterations=3)
+    err = caught.value
+    assert err.iteration == 1 and err.kind == "loss"
+    assert "exact zero" in str(err) and "torch backend" in str(err)
+    assert all(torch.equal(v, before[k]) for k, v in twin.state_dict().items())  # not touched
+
+
+def test_the_torch_backend_names_the_first_layer_that_is_not_finite():
+    from chainrule.data import DataLoader
+    from chainrule.training import NonFiniteError, fit
+
+    x, y = _tiny_data()
+    twin = tb.to_torch(nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 3)))
+    with torch.no_grad():
+        twin[1].bias[0] = float("inf")
+    with pytest.raises(NonFiniteError) as caught:
+        fit(twin, tb.torch_loss("cross_entropy"), torch.optim.SGD(twin.parameters(), lr=0.1),
+            DataLoader(x, y, batch_size=16), iterations=3)
+    assert caught.value.kind == "forward" and caught.value.layer == "1" and caught.value.layer_type == "Linear"
 
 
 def test_missing_torch_names_the_extra(monkeypatch):
@@ -218,8 +306,9 @@ def test_torch_backend_on_cuda():
     rng = np.random.default_rng(0)
     xs = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
     ys = rng.integers(0, 10, 64)
-    history = tb.fit_torch(twin, torch.optim.Adam(twin.parameters(), lr=1e-3),
-                           DataLoader(xs, ys, batch_size=16, shuffle=True, seed=0), iterations=8,
-                           eval_data=(xs, ys), device="cuda")
+    from chainrule.training import fit
+
+    history = fit(twin, tb.torch_loss("cross_entropy"), torch.optim.Adam(twin.parameters(), lr=1e-3),
+                  DataLoader(xs, ys, batch_size=16, shuffle=True, seed=0), iterations=8, eval_data=(xs, ys))
     assert history.iteration == list(range(1, 9)) and all(np.isfinite(history.train_loss))
     tb.from_torch_state_dict(model, twin.state_dict())  # CUDA tensors come back into chainrule

@@ -1,5 +1,5 @@
-"""PyTorch as a second backend: the same model on either engine, weights both ways, a torch
-training loop that fills chainrule's :class:`~chainrule.training.History`, and the parity check.
+"""PyTorch as a second backend: the same model on either engine, weights both ways, PyTorch
+models trained by chainrule's own Trainer (:class:`TorchBackend`), and the parity check.
 
 * :func:`to_torch` builds the ``torch.nn`` module tree of a chainrule model (same layer names,
   arguments, ``state_dict`` keys and layouts, train/eval modes) and copies its weights and buffers.
@@ -7,8 +7,8 @@ training loop that fills chainrule's :class:`~chainrule.training.History`, and t
 * :func:`from_torch_state_dict` loads a PyTorch ``state_dict`` (a mapping, or a file written by
   ``torch.save`` and read with ``torch.load(..., weights_only=True)``) into a chainrule model;
   :func:`load_chainrule_weights` loads a chainrule ``.npz`` weights file into a torch twin.
-* :func:`fit_torch` trains a torch twin with chainrule's DataLoader (same batches, same order)
-  and records the run in a History exactly as :class:`~chainrule.training.Trainer` does.
+* :class:`TorchBackend` lets chainrule's :class:`~chainrule.training.Trainer` train a torch
+  twin: same DataLoader (same batches, same order), History, callbacks, reports and checkpoints.
 * :func:`parity` runs a chainrule model and its twin on one batch and reports the largest
   differences of outputs, loss, gradients and of the parameters after K optimiser steps.
 
@@ -22,7 +22,6 @@ import copy
 import functools
 import importlib
 import math
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ import numpy as np
 __all__ = [
     "TorchMissingError", "require_torch", "torch_step_class", "build_torch", "to_torch",
     "state_to_torch", "from_torch_state_dict", "load_chainrule_weights", "resolve_device",
-    "make_torch_optimizer", "make_torch_scheduler", "fit_torch", "torch_predict", "ParityRow", "ParityResult",
+    "make_torch_optimizer", "make_torch_scheduler", "torch_loss", "torch_scheduler_like", "TorchBackend", "torch_predict", "ParityRow", "ParityResult",
     "parity",
 ]
 
@@ -247,40 +246,32 @@ def make_torch_scheduler(kind: str, args, optimizer):
     raise ValueError(f"unknown schedule {kind!r}")
 
 
-class _RunView:
-    """What chainrule's callbacks (MetricsLogger, TqdmProgress) read from a trainer."""
+def torch_scheduler_like(scheduler, optimizer):
+    """PyTorch's twin of chainrule ``scheduler`` (StepLR, ExponentialLR, CosineAnnealingLR,
+    LambdaLR, ExpDecayLR) driving torch ``optimizer``; None for None."""
+    from ..optim import lr_scheduler as ours
 
-    def __init__(self, model, total, eval_data):
-        self.model, self.total, self.eval_data = model, total, eval_data
-        self.iteration, self.history = 0, None
-        self.stop_training, self.stop_reason = False, ""
-
-    def stop(self, reason: str = "stopped by a callback") -> None:
-        self.stop_training, self.stop_reason = True, reason
-
-
-def _torch_evaluate(tmodel, x, y, device, batch_size=1000):
-    """Mean cross-entropy and accuracy on (x, y), in evaluation mode (mode restored)."""
     torch = require_torch()
-    was = tmodel.training
-    tmodel.eval()
-    try:
-        with torch.no_grad():
-            outs = [tmodel(torch.from_numpy(np.ascontiguousarray(x[i:i + batch_size])).to(device))
-                    for i in range(0, len(x), batch_size)]
-            logits = torch.cat(outs)
-            target = torch.from_numpy(np.asarray(y, dtype=np.int64)).to(device)
-            loss = torch.nn.functional.cross_entropy(logits, target).item()
-            acc = (logits.argmax(1) == target).double().mean().item()
-    finally:
-        tmodel.train(was)
-    return float(loss), float(acc)
+    theirs = torch.optim.lr_scheduler
+    if scheduler is None:
+        return None
+    if isinstance(scheduler, ours.StepLR):
+        return theirs.StepLR(optimizer, step_size=scheduler.step_size, gamma=scheduler.gamma)
+    if isinstance(scheduler, ours.ExponentialLR):
+        return theirs.ExponentialLR(optimizer, gamma=scheduler.gamma)
+    if isinstance(scheduler, ours.CosineAnnealingLR):
+        return theirs.CosineAnnealingLR(optimizer, T_max=scheduler.T_max, eta_min=scheduler.eta_min)
+    if isinstance(scheduler, ours.ExpDecayLR):
+        return make_torch_scheduler("decay", (scheduler.tau, scheduler.eta_min), optimizer)
+    if isinstance(scheduler, ours.LambdaLR):
+        return theirs.LambdaLR(optimizer, list(scheduler.lr_lambdas))
+    raise TypeError(f"the torch backend has no twin for the scheduler {type(scheduler).__name__}")
 
 
 def torch_predict(tmodel, x, device=None, batch_size: int = 1000) -> np.ndarray:
-    """``tmodel``'s outputs for ``x`` in evaluation mode, as a NumPy array."""
+    """``tmodel``'s outputs for ``x`` in evaluation mode, as a NumPy array (mode restored)."""
     torch = require_torch()
-    device = device or next((p.device for p in tmodel.parameters()), torch.device("cpu"))
+    device = device or _device_of(tmodel)
     was = tmodel.training
     tmodel.eval()
     try:
@@ -292,127 +283,194 @@ def torch_predict(tmodel, x, device=None, batch_size: int = 1000) -> np.ndarray:
     return np.concatenate(outs)
 
 
-def fit_torch(tmodel, optimizer, loader, *, epochs=None, iterations=None, scheduler=None, eval_data=None,
-              eval_every=None, eval_batch_size: int = 1000, callbacks=(), metrics_dir=None, device=None):
-    """Train torch module ``tmodel`` with cross-entropy on ``loader``'s batches (NumPy arrays,
-    e.g. :class:`chainrule.data.DataLoader`) and return a :class:`~chainrule.training.History`
-    filled as chainrule's Trainer fills it: per iteration loss, accuracy, lr and epoch; an
-    evaluation every ``eval_every`` iterations and at each epoch's end; one record per epoch, and
-    for a run ending inside an epoch a last evaluation and that partial epoch's record.
-    ``callbacks`` are chainrule Callbacks (their ``trainer`` argument is a small view with
-    ``total``, ``iteration``, ``history``, ``eval_data``, ``model``, ``stop``); checkpoints and
-    the non-finite guard are not supported on this backend."""
-    from ..training import History
-    from ..training.callbacks import MetricsLogger
-
+def _device_of(tmodel):
     torch = require_torch()
-    if (epochs is None) == (iterations is None):
-        raise ValueError("give exactly one of epochs and iterations")
-    device = resolve_device(device) if device is not None else next(
-        (p.device for p in tmodel.parameters()), torch.device("cpu"))
-    batches = len(loader)
-    if batches < 1:
-        raise ValueError("the loader gives no batches")
-    total = int(iterations) if iterations is not None else int(epochs) * batches
-    if eval_data is not None:
-        eval_data = (np.asarray(eval_data[0]), np.asarray(eval_data[1]))
-    callbacks = list(callbacks)
-    if metrics_dir is not None:
-        callbacks.append(MetricsLogger(metrics_dir))
-    view = _RunView(tmodel, total, eval_data)
-    h = History()
-    view.history = h
-    loss_fn = torch.nn.CrossEntropyLoss()
-    tmodel.train()
-    start = time.perf_counter()
-    for cb in callbacks:
-        cb.on_train_begin(view)
-    iteration, epoch, sums = 0, 1, [0.0, 0, 0]
-    in_epoch = 0
+    return next((p.device for p in tmodel.parameters()), torch.device("cpu"))
 
-    def evaluate():
-        return _torch_evaluate(tmodel, eval_data[0], eval_data[1], device, eval_batch_size)
 
-    def epoch_record(complete):
-        record = {"epoch": epoch, "iteration": iteration, "batches": in_epoch,
-                  "train_loss": sums[0] / sums[2], "train_acc": sums[1] / sums[2], "complete": complete}
-        if h.eval_iteration and h.eval_iteration[-1] == iteration:
-            record.update(eval_loss=h.eval_loss[-1], eval_acc=h.eval_acc[-1])
-        return record
+def torch_loss(name: str):
+    """The PyTorch twin of a lab's loss named ``name``: ``"cross_entropy"`` (on logits),
+    ``"half_mse"`` (``mean(½ Σ (a − t)²)`` on one-hot targets, exercise B1) or ``"softmax_log"``
+    (``mean(-Σ t·log p)`` on probabilities, written by hand as exercise C3 does, so an exact
+    zero probability gives NaN as it does in chainrule)."""
+    torch = require_torch()
+    if name == "cross_entropy":
+        return torch.nn.CrossEntropyLoss()
+    if name == "half_mse":
+        def half_mse(outputs, targets):
+            one_hot = torch.nn.functional.one_hot(targets.long(), outputs.shape[1]).to(outputs.dtype)
+            return 0.5 * ((outputs - one_hot) ** 2).sum(dim=1).mean()
+        return half_mse
+    if name == "softmax_log":
+        def hand_written_cross_entropy(probabilities, targets):
+            one_hot = torch.nn.functional.one_hot(targets.long(), probabilities.shape[1]).to(probabilities.dtype)
+            return -(torch.log(probabilities) * one_hot).sum(dim=1).mean()
+        return hand_written_cross_entropy
+    raise ValueError(f"the torch backend has no twin for the loss {name!r}")
 
-    while iteration < total and not view.stop_training:
-        if in_epoch == 0:
-            for cb in callbacks:
-                cb.on_epoch_begin(view, epoch)
-        for xb, yb in loader:
-            x = torch.from_numpy(np.ascontiguousarray(xb)).to(device)
-            y = torch.from_numpy(np.asarray(yb, dtype=np.int64)).to(device)
-            optimizer.zero_grad()
-            out = tmodel(x)
-            loss = loss_fn(out, y)
-            loss.backward()
-            value = float(loss.item())
-            if not math.isfinite(value):
-                raise FloatingPointError(f"iteration {iteration + 1}: the loss is {value} (torch backend)")
-            n = len(yb)
-            hits = int((out.detach().argmax(1) == y).sum().item())
-            lr = optimizer.param_groups[0]["lr"]
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            iteration += 1
-            in_epoch += 1
-            view.iteration = iteration
-            h.iteration.append(iteration)
-            h.epoch.append(epoch)
-            h.train_loss.append(value)
-            h.train_acc.append(hits / n)
-            h.lr.append(lr)
-            sums[0] += value * n
-            sums[1] += hits
-            sums[2] += n
-            epoch_end = in_epoch == batches
-            evaluated = eval_data is not None and (bool(eval_every and iteration % eval_every == 0) or epoch_end)
-            if evaluated:
-                eval_loss, eval_acc = evaluate()
-                h.eval_iteration.append(iteration)
-                h.eval_loss.append(eval_loss)
-                h.eval_acc.append(eval_acc)
-                logs = {"iteration": iteration, "epoch": epoch, "eval_loss": eval_loss, "eval_acc": eval_acc}
-                for cb in callbacks:
-                    cb.on_evaluate(view, logs)
-            logs = {"iteration": iteration, "epoch": epoch, "loss": value, "acc": hits / n, "lr": lr}
-            if evaluated:
-                logs.update(eval_loss=h.eval_loss[-1], eval_acc=h.eval_acc[-1])
-            for cb in callbacks:
-                cb.on_batch_end(view, logs)
-            if epoch_end:
-                h.epochs.append(epoch_record(True))
-                for cb in callbacks:
-                    cb.on_epoch_end(view, dict(h.epochs[-1]))
-                epoch += 1
-                in_epoch = 0
-                sums = [0.0, 0, 0]
-            if iteration >= total or view.stop_training or epoch_end:
-                break
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    h.seconds = time.perf_counter() - start
-    if view.stop_training:
-        h.status, h.stop_reason = "stopped", view.stop_reason
-    if in_epoch > 0:
-        if eval_data is not None and (not h.eval_iteration or h.eval_iteration[-1] != iteration):
-            eval_loss, eval_acc = evaluate()
-            h.eval_iteration.append(iteration)
-            h.eval_loss.append(eval_loss)
-            h.eval_acc.append(eval_acc)
-            for cb in callbacks:
-                cb.on_evaluate(view, {"iteration": iteration, "epoch": epoch, "eval_loss": eval_loss,
-                                      "eval_acc": eval_acc})
-        h.epochs.append(epoch_record(False))
-    for cb in callbacks:
-        cb.on_train_end(view, h)
-    return h
+
+def _to_numpy(value):
+    """A PyTorch state (tensors nested in dicts, lists, tuples) with every tensor as an array."""
+    torch = require_torch()
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy().copy()
+    if isinstance(value, dict):
+        return type(value)((k, _to_numpy(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_numpy(v) for v in value)
+    return value
+
+
+def _to_torch(value):
+    """The inverse of :func:`_to_numpy` (CPU tensors; ``load_state_dict`` moves them)."""
+    torch = require_torch()
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.array(value, copy=True))
+    if isinstance(value, dict):
+        return type(value)((k, _to_torch(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_torch(v) for v in value)
+    return value
+
+
+class TorchBackend:
+    """Runs a ``torch.nn.Module`` (with a ``torch.optim`` optimiser, a PyTorch loss and
+    scheduler) through chainrule's :class:`~chainrule.training.Trainer`: same loader, history,
+    evaluations, callbacks, reports and checkpoints as the chainrule engine. Checkpoints store
+    the states as NumPy arrays (the model's under the same keys as chainrule's) and PyTorch's
+    random state beside chainrule's, so a resumed run continues exactly. The non-finite guard
+    names the first layer whose output is not finite, or the loss, or the parameters whose
+    gradients are not."""
+
+    name = "torch"
+
+    def __init__(self, device="cpu"):
+        self.device = resolve_device(device)  # where the batches go: the model's device
+
+    @classmethod
+    def for_model(cls, tmodel) -> TorchBackend:
+        return cls(_device_of(tmodel))
+
+    # -- one iteration
+    def batch(self, xb, yb):
+        torch = require_torch()
+        return (torch.from_numpy(np.ascontiguousarray(xb)).to(self.device),
+                torch.from_numpy(np.asarray(yb, dtype=np.int64)).to(self.device))
+
+    @staticmethod
+    def numpy(outputs) -> np.ndarray:
+        return outputs.detach().cpu().numpy()
+
+    @staticmethod
+    def gradients_look_finite(params) -> bool:
+        torch = require_torch()
+        grads = [p.grad for p in params if p.grad is not None]
+        return not grads or bool(torch.isfinite(torch.stack([g.sum() for g in grads])).all())
+
+    @staticmethod
+    def non_finite_gradients(model) -> list[str]:
+        torch = require_torch()
+        return [name for name, p in model.named_parameters()
+                if p.grad is not None and not bool(torch.isfinite(p.grad).all())]
+
+    def diagnose_forward(self, model, loss_fn, xb, yb, iteration: int, loss):
+        """Re-run the batch with forward hooks: name the first leaf layer whose output is not
+        finite, else the loss function."""
+        from ..training.nan_guard import NonFiniteError
+
+        torch = require_torch()
+        first = []
+
+        def hook(path):
+            def record(module, inputs, output):
+                if not first and isinstance(output, torch.Tensor) and not bool(torch.isfinite(output).all()):
+                    first.append((path, module, output))
+            return record
+
+        leaves = [(path, m) for path, m in model.named_modules() if not any(True for _ in m.children())]
+        handles = [m.register_forward_hook(hook(path)) for path, m in leaves]
+        try:
+            with torch.no_grad():
+                output = model(self.batch(xb, yb)[0])
+        finally:
+            for handle in handles:
+                handle.remove()
+        head = f"training stopped at iteration {iteration}: the loss is {loss} (torch backend)"
+        if first:
+            path, module, out = first[0]
+            bad = int((~torch.isfinite(out)).sum())
+            return NonFiniteError(f"{head}. The first layer whose output is not finite is layer {path} "
+                                  f"({type(module).__name__}): {bad} of its {out.numel()} output values",
+                                  iteration=iteration, kind="forward", layer=path, layer_type=type(module).__name__,
+                                  loss=loss)
+        message = f"{head}. Every layer's output is finite: the loss function produced it"
+        zeros = int((output == 0).sum())
+        if zeros:
+            message += (f". The model's output holds {zeros} exact zero(s): log(0) = -inf, and 0·log(0) = nan in a "
+                        f"hand-written cross-entropy. Compute the loss from the logits (nn.CrossEntropyLoss)")
+        return NonFiniteError(message, iteration=iteration, kind="loss", loss=loss)
+
+    @staticmethod
+    def diagnose_gradient(model, loss_fn, xb, yb, iteration: int, loss, names):
+        from ..training.nan_guard import NonFiniteError
+
+        return NonFiniteError(f"training stopped at iteration {iteration}: the loss ({loss}) is finite but the "
+                              f"gradients of {', '.join(names)} are not (torch backend)",
+                              iteration=iteration, kind="gradient", parameters=names, loss=loss)
+
+    # -- evaluation
+    def predict(self, model, x, batch_size: int = 1000) -> np.ndarray:
+        return torch_predict(model, x, self.device, batch_size)
+
+    @staticmethod
+    def loss_value(loss_fn, outputs: np.ndarray, targets: np.ndarray) -> float:
+        torch = require_torch()
+        with torch.no_grad():
+            return float(loss_fn(torch.from_numpy(outputs), torch.from_numpy(np.asarray(targets, np.int64))).item())
+
+    # -- state
+    @staticmethod
+    def rng_state() -> dict:
+        """chainrule's generator (the DataLoader may draw from it) and PyTorch's (dropout)."""
+        from .. import random as _random
+
+        torch = require_torch()
+        state = {"chainrule": _random.get_rng_state(), "torch": torch.get_rng_state().numpy().copy()}
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            state["cuda"] = [s.numpy().copy() for s in torch.cuda.get_rng_state_all()]
+        return state
+
+    @staticmethod
+    def set_rng_state(state) -> None:
+        from .. import random as _random
+
+        torch = require_torch()
+        _random.set_rng_state(state["chainrule"])
+        torch.set_rng_state(torch.from_numpy(np.array(state["torch"], dtype=np.uint8)))
+        if "cuda" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all([torch.from_numpy(np.array(s, dtype=np.uint8)) for s in state["cuda"]])
+
+    @staticmethod
+    def copy_buffers(buffers) -> list:
+        return [b.detach().clone() for b in buffers]
+
+    @staticmethod
+    def restore_buffers(buffers, saved) -> None:
+        require_torch()
+        for b, value in zip(buffers, saved):
+            b.data.copy_(value)
+
+    @staticmethod
+    def state_dict(obj) -> dict:
+        return _to_numpy(obj.state_dict())
+
+    @staticmethod
+    def load_state_dict(obj, state) -> None:
+        torch = require_torch()
+        if isinstance(obj, torch.nn.Module):
+            obj.load_state_dict(_to_torch(dict(state)), strict=True)
+        else:
+            obj.load_state_dict(_to_torch(state))
 
 
 # ------------------------------------------------------------------ parity

@@ -41,7 +41,12 @@ def list_command():
               help="Report folder  [default: runs/lab-<id>[-quick]]")
 @click.option("--data-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Where the dataset is (its folder, or a folder holding mnist/, fashion-mnist/).")
-def run_command(lab_id, quick, seed, out, data_dir):
+@click.option("--backend", default="chainrule", show_default=True, type=click.Choice(["chainrule", "torch", "both"]),
+              help="Train on chainrule's engine, on PyTorch twins of the models, or on both with the results "
+                   "side by side in the report (torch needs pip install 'chainrule[torch]').")
+@click.option("--device", default="auto", show_default=True,
+              help="With --backend torch/both: auto (CUDA when available), cpu, cuda or cuda:N.")
+def run_command(lab_id, quick, seed, out, data_dir, backend, device):
     """Run lab ID (see `chainrule lab list`): train its steps in order, then write report.md,
     metrics.json, comparison plots and each step's report (curves, predictions, confusion, summary).
 
@@ -49,11 +54,14 @@ def run_command(lab_id, quick, seed, out, data_dir):
     Examples:
       chainrule lab run C2 --quick
       chainrule lab run C4 --out runs/c4 --data-dir ../shared/data
+      chainrule lab run C5 --backend both        # chainrule and PyTorch side by side
     """
     from ..labs import get_lab, run_lab
+    from ..labs.framework import check_backend
 
-    get_lab(lab_id)  # an unknown ID fails before any data is read
-    run_lab(lab_id, quick=quick, seed=seed, out=out, data_dir=data_dir, log=click.echo)
+    check_backend(get_lab(lab_id), backend)  # an unknown ID or backend fails before any data is read
+    run_lab(lab_id, quick=quick, seed=seed, out=out, data_dir=data_dir, log=click.echo, backend=backend,
+            device=None if backend == "chainrule" else device)
 
 
 __all__ = ["lab"]

@@ -206,7 +206,11 @@ def run_training(config: TrainConfig) -> Path:
     optimizer = make_optimizer(config, network)
     scheduler = config.schedule.build(optimizer)
     if config.backend == "torch":  # the PyTorch twin trains; its weights come back into ``network``
-        history = fit_torch_twin(config, out, network, train_set, test_set)
+        twin = torch_twin(config, network)
+        history = fit_model(config, out, *twin, train_set, test_set)
+        from ..backends.torch_backend import from_torch_state_dict
+
+        from_torch_state_dict(network, twin[0].state_dict())
     else:
         history = fit_model(config, out, network, loss_fn, optimizer, scheduler, train_set, test_set)
 
@@ -237,8 +241,9 @@ def make_optimizer(config: TrainConfig, network):
 
 
 def fit_model(config: TrainConfig, out: Path, network, loss_fn, optimizer, scheduler, train_set, test_set):
-    """Train, checkpointing into ``out/checkpoints`` and logging metrics into ``out``; returns the History.
-    The loader is built here because its position is part of a checkpoint."""
+    """Train ``network`` (chainrule's, or its PyTorch twin with PyTorch's loss, optimiser and
+    scheduler), checkpointing into ``out/checkpoints`` and logging metrics into ``out``; returns
+    the History. The loader is built here because its position is part of a checkpoint."""
     from ..data import DataLoader
     from ..training import TqdmProgress, fit
 
@@ -251,33 +256,21 @@ def fit_model(config: TrainConfig, out: Path, network, loss_fn, optimizer, sched
                resume=config.resume or None, metrics_dir=out)
 
 
-def fit_torch_twin(config: TrainConfig, out: Path, network, train_set, test_set):
-    """``chainrule train --backend torch``: train the PyTorch twin of ``network`` (its weights
-    as chainrule initialised them) with chainrule's DataLoader (same batches, same order), the
-    optimiser and schedule of ``config``, logging into
-    ``out`` as the chainrule backend does; the trained weights and buffers are copied back into
-    ``network`` and the History is returned. ``config.device`` picks the device (auto: CUDA when
-    available); checkpoints and --resume are not supported on this backend."""
-    from ..backends.torch_backend import (fit_torch, from_torch_state_dict, make_torch_optimizer,
-                                          make_torch_scheduler, resolve_device, to_torch)
-    from ..data import DataLoader
-    from ..training import TqdmProgress
+def torch_twin(config: TrainConfig, network):
+    """``--backend torch``: the PyTorch twin of ``network`` (its weights as chainrule initialised
+    them) on ``config.device`` (auto: CUDA when available), with PyTorch's cross-entropy and the
+    optimiser and schedule of ``config``; PyTorch's generator (dropout) is seeded with ``config.seed``."""
+    from ..backends.torch_backend import (make_torch_optimizer, make_torch_scheduler, require_torch,
+                                          resolve_device, to_torch, torch_loss)
 
-    if config.checkpoint_every or config.resume:
-        raise ValueError("--checkpoint-every and --resume are not supported with --backend torch yet")
+    require_torch().manual_seed(config.seed)
     device = resolve_device(config.device)
     config.device = str(device)
     tmodel = to_torch(network, device=device)
     optimizer = make_torch_optimizer(config.optimizer, tmodel.parameters(), lr=config.lr,
                                      momentum=config.momentum, weight_decay=config.weight_decay)
-    scheduler = make_torch_scheduler(config.schedule.kind, config.schedule.args, optimizer)
-    loader = DataLoader(train_set.x, train_set.y, batch_size=config.batch_size, shuffle=True, seed=config.seed)
-    history = fit_torch(tmodel, optimizer, loader, epochs=None if config.iterations else config.epochs,
-                        iterations=config.iterations, scheduler=scheduler, eval_data=(test_set.x, test_set.y),
-                        eval_every=config.eval_every or None, callbacks=[TqdmProgress()], metrics_dir=out,
-                        device=device)
-    from_torch_state_dict(network, tmodel.state_dict())
-    return history
+    return tmodel, torch_loss("cross_entropy"), optimizer, make_torch_scheduler(
+        config.schedule.kind, config.schedule.args, optimizer)
 
 
 def save_model(network, out: Path, choice: ModelChoice, shape, classes) -> Path:

@@ -44,12 +44,16 @@ def list_labs() -> list[dict]:
              "steps": len(lab.steps)} for lab in labs().values()]
 
 
-def run_lab(lab_id: str, quick: bool = False, seed: int = 0, out=None, data_dir=None, log=print) -> Path:
+def run_lab(lab_id: str, quick: bool = False, seed: int = 0, out=None, data_dir=None, log=print,
+            backend: str = "chainrule", device=None) -> Path:
     """Run lab ``lab_id`` and write its report into ``out`` (default ``runs/lab-<id>``);
-    ``quick``: every step on a small slice of the data. Returns the path of report.md."""
+    ``quick``: every step on a small slice of the data; ``backend``: ``"chainrule"``,
+    ``"torch"`` or ``"both"`` (side by side); ``device`` for PyTorch (auto, cpu, cuda).
+    Returns the path of report.md."""
     from .framework import run
 
-    return run(get_lab(lab_id), quick=quick, seed=seed, out=out, data_dir=data_dir, log=log)
+    return run(get_lab(lab_id), quick=quick, seed=seed, out=out, data_dir=data_dir, log=log, backend=backend,
+               device=device)
 
 
 __all__ = ["Comparison", "Context", "Lab", "Question", "Step", "StepResult", "get_lab", "labs", "list_labs",

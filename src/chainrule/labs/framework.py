@@ -27,6 +27,7 @@ __all__ = [
     "Question",
     "Step",
     "StepResult",
+    "half_mse",
     "hand_written_cross_entropy",
     "init_normal",
     "init_zeros",
@@ -41,9 +42,10 @@ class Step:
     """One training run of a lab.
 
     ``model(shape, classes)`` builds the network; ``init(model)`` (optional) re-initialises it
-    after the seeded build; ``loss`` is ``"cross_entropy"`` (fused, on logits) or
-    ``"softmax_log"`` (hand-written ``-Σ t·log p`` on a softmax output, exercise C3) or a
-    callable; ``optimizer`` is ``"sgd"`` or ``"adam"``; ``schedule(optimizer)`` builds a
+    after the seeded build; ``loss`` is ``"cross_entropy"`` (fused, on logits),
+    ``"half_mse"`` (½‖a − t‖² on one-hot targets, exercise B1) or ``"softmax_log"``
+    (hand-written ``-Σ t·log p`` on a softmax output, exercise C3) — each has a PyTorch twin —
+    or a callable (chainrule backend only); ``optimizer`` is ``"sgd"`` or ``"adam"``; ``schedule(optimizer)`` builds a
     per-iteration learning-rate scheduler. Length: ``iterations`` or ``epochs`` in a full run,
     ``quick_iterations`` in a quick one. ``expect_non_finite``: the step is meant to stop with
     :class:`~chainrule.training.NonFiniteError` (the report shows where)."""
@@ -117,6 +119,18 @@ def hand_written_cross_entropy(probabilities, targets):
     return -(log(probabilities) * Tensor(one_hot)).sum(dim=1).mean()
 
 
+def half_mse(outputs, targets):
+    """The B1 cost ``½ Σ_j (a_j − y_j)²`` per sample on one-hot targets, averaged over the batch
+    (so SGD with rate η makes the exercise's update ``W -= (η/m) Σ dC/dW``)."""
+    from .. import nn
+    from ..tensor import Tensor
+
+    labels = np.asarray(targets.data if isinstance(targets, Tensor) else targets).astype(np.int64)
+    one_hot = np.zeros(outputs.shape, dtype=outputs.data.dtype)
+    one_hot[np.arange(len(labels)), labels] = 1
+    return nn.HalfMSELoss()(outputs, Tensor(one_hot))
+
+
 def init_normal(std: float = 0.1, bias: float = 0.0):
     """Every weight ``std · randn`` (from the seeded global generator), every bias ``bias``."""
     from ..nn import init
@@ -158,9 +172,19 @@ class StepResult:
     test_loss: float | None
     error: Exception | None = None
     report: Path | None = None
+    backend: str = "chainrule"
+    device: str = "cpu"
+    batches_per_epoch: int = 0
+    judgement: object = None
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        """Training time per pass over the training set (a run's partial epoch counted pro rata)."""
+        return self.seconds * self.batches_per_epoch / self.iterations if self.iterations else float("nan")
 
     def metrics(self) -> dict:
-        m = {"title": self.step.title, "parameters": self.parameters, "iterations": self.iterations,
+        m = {"title": self.step.title, "backend": self.backend, "parameters": self.parameters,
+             "iterations": self.iterations, "seconds_per_epoch": round(self.seconds_per_epoch, 2),
              "seconds": round(self.seconds, 2), "test_accuracy": self.test_accuracy, "test_loss": self.test_loss,
              "final_eval_accuracy": self.history.eval_acc[-1] if self.history.eval_acc else None,
              "best_eval_accuracy": max(self.history.eval_acc) if self.history.eval_acc else None}
@@ -174,9 +198,11 @@ class Context:
     """What a question's answer function sees: the step results by name, the data, the mode,
     and :meth:`num` to cite a measured number (recorded in metrics.json)."""
 
-    def __init__(self, lab: Lab, quick: bool, seed: int, data: dict, out: Path):
+    def __init__(self, lab: Lab, quick: bool, seed: int, data: dict, out: Path, backend: str = "chainrule"):
         self.lab, self.quick, self.seed, self.data, self.out = lab, quick, seed, data, out
-        self.results: dict[str, StepResult] = {}
+        self.backend = backend
+        self.results: dict[str, StepResult] = {}  # what the answers cite (torch's with --backend torch)
+        self.twins: dict[str, StepResult] = {}  # with --backend both: the same steps trained on PyTorch
         self.numbers: dict = {}
         self.cited: dict = {}  # key -> the text the report shows
 
@@ -249,6 +275,8 @@ def _loss(step: Step):
         return nn.CrossEntropyLoss()
     if step.loss == "softmax_log":
         return hand_written_cross_entropy
+    if step.loss == "half_mse":
+        return half_mse
     raise ValueError(f"step {step.name}: unknown loss {step.loss!r}")
 
 
@@ -262,9 +290,40 @@ def _optimizer(step: Step, model):
     raise ValueError(f"step {step.name}: unknown optimizer {step.optimizer!r}")
 
 
+BACKENDS = ("chainrule", "torch", "both")
+
+
+def check_backend(lab: Lab, backend: str) -> None:
+    """Refuse, before anything runs, a backend the lab's steps cannot train on."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    if backend != "chainrule":
+        from ..backends.torch_backend import require_torch
+
+        require_torch()
+        custom = [step.name for step in lab.steps if callable(step.loss)]
+        if custom:
+            raise ValueError(f"lab {lab.id}: step(s) {', '.join(custom)} use a hand-written loss function that "
+                             f"has no PyTorch twin; run this lab with the chainrule backend")
+
+
+def _torch_twin(step: Step, model, optimizer, scheduler, seed: int, device):
+    """The step's model, loss, optimiser and schedule on PyTorch, starting from ``model``'s
+    seeded weights (PyTorch's own generator, for dropout, seeded with ``seed``)."""
+    from ..backends import torch_backend as tb
+
+    tb.require_torch().manual_seed(seed)
+    twin = tb.to_torch(model, device=device)
+    t_opt = tb.make_torch_optimizer(step.optimizer, twin.parameters(), lr=step.lr, momentum=step.momentum)
+    return twin, tb.torch_loss(step.loss), t_opt, tb.torch_scheduler_like(scheduler, t_opt)
+
+
 def run_step(lab: Lab, step: Step, data: dict, quick: bool, seed: int, out: Path,
-             log: Callable = print) -> StepResult:
-    """Train one step with the library's Trainer and write its D1-D4 report in ``out/<name>``."""
+             log: Callable = print, backend: str = "chainrule", device=None) -> StepResult:
+    """Train one step with the library's Trainer and write its D1-D4 report in ``out``.
+    ``backend="torch"``: the same seeded model, data order, optimiser and schedule on PyTorch
+    (``device``: auto, cpu, cuda); its trained weights come back into the chainrule model,
+    which the report evaluates."""
     from .. import manual_seed
     from ..data import DataLoader
     from ..report import judge, write_run_report
@@ -285,7 +344,10 @@ def run_step(lab: Lab, step: Step, data: dict, quick: bool, seed: int, out: Path
     if step.train_limit is not None:
         x, y = x[:step.train_limit], y[:step.train_limit]
     loader = DataLoader(x, y, batch_size=step.batch_size, shuffle=True, seed=seed)
-    trainer = Trainer(model, loss_fn, optimizer, loader, scheduler=scheduler, eval_data=data["eval"],
+    trained = (model, loss_fn, optimizer, scheduler)
+    if backend == "torch":
+        trained = _torch_twin(step, model, optimizer, scheduler, seed, device)
+    trainer = Trainer(*trained[:3], loader, scheduler=trained[3], eval_data=data["eval"],
                       eval_every=step.quick_eval_every if quick else step.eval_every)
     if quick:
         length = {"iterations": step.quick_iterations}
@@ -303,32 +365,42 @@ def run_step(lab: Lab, step: Step, data: dict, quick: bool, seed: int, out: Path
         if not step.expect_non_finite:
             log(f"  {step.name}: stopped: {exc}")
     seconds = time.perf_counter() - started
+    if backend == "torch":
+        from ..backends.torch_backend import from_torch_state_dict
+
+        from_torch_state_dict(model, trained[0].state_dict())
     tx, ty = data["test"]
     outputs = predict(model, tx)
     test_acc = float(np.mean(np.argmax(outputs, axis=1) == ty))
     try:
-        test_loss = float(loss_fn(Tensor(outputs), Tensor(ty)).item())
+        with np.errstate(invalid="ignore", divide="ignore"):  # log(0) of a saturated softmax: reported as inf/nan
+            test_loss = float(loss_fn(Tensor(outputs), Tensor(ty)).item())
     except Exception:  # noqa: BLE001 - a loss that cannot be evaluated is reported as missing
         test_loss = None
     result = StepResult(step, model, history, summary, sum(p.numel() for p in model.parameters()),
-                        history.iteration[-1] if history.iteration else 0, seconds, test_acc, test_loss, error)
+                        history.iteration[-1] if history.iteration else 0, seconds, test_acc, test_loss, error,
+                        backend=backend, device=str(getattr(trainer.backend, "device", "cpu")),
+                        batches_per_epoch=len(loader))
     settings = {"model": step.describe or step.title, "loss": step.loss if isinstance(step.loss, str) else
                 getattr(step.loss, "__name__", "custom"), "optimizer": f"{step.optimizer} lr={step.lr}",
                 "schedule": "per-iteration " + type(scheduler).__name__ if scheduler is not None else "none",
                 "batch size": step.batch_size, **length, "training images": len(y),
                 "evaluated on": f"{lab.eval_split} ({len(data['eval'][1])} images)", "seed": seed}
+    if backend != "chainrule":
+        settings["backend"] = f"{backend} ({result.device})"
     if error is not None:
         settings["stopped"] = str(error).replace("|", "/").replace("\n", " ")
     judgement = judge(history, **lab.judge_options) if history.iteration else None
     if history.iteration:
-        result.report = write_run_report(out / step.name, title=f"{lab.id} {step.name}: {step.title}",
+        result.report = write_run_report(out, title=f"{lab.id} {step.name}: {step.title}"
+                                         + (f" ({backend} backend)" if backend != "chainrule" else ""),
                                          history=history, summary=summary, metrics=result.metrics(),
                                          settings=settings, images=tx, labels=ty, logits=outputs,
                                          class_names=classes, judgement=judgement)
     result.judgement = judgement
     acc = f"{test_acc:.4f}"
-    log(f"  {step.name}: {result.iterations} iterations, test accuracy {acc}, {seconds:.1f}s"
-        + (" (stopped: non-finite)" if error is not None else ""))
+    log(f"  {step.name}{' [torch]' if backend == 'torch' else ''}: {result.iterations} iterations, "
+        f"test accuracy {acc}, {seconds:.1f}s" + (" (stopped: non-finite)" if error is not None else ""))
     return result
 
 
@@ -396,35 +468,95 @@ def curves_answer(ctx: Context, name: str) -> str:
         ])])
 
 
-def run(lab: Lab, *, quick: bool = False, seed: int = 0, out=None, data_dir=None, log: Callable = print) -> Path:
-    """Run ``lab``'s steps in order and write its report; returns the path of report.md."""
+def backends_answer(ctx: Context) -> str:
+    """``--backend both``: every step's result on chainrule's engine and on PyTorch, side by side,
+    and the figure of both engines' evaluation curves."""
+    rows = []
+    for name, ours in ctx.results.items():
+        theirs = ctx.twins[name]
+        rows.append((name, ours.iterations, ctx.num(f"{name}_chainrule_test_accuracy", ours.test_accuracy),
+                     ctx.num(f"{name}_torch_test_accuracy", theirs.test_accuracy),
+                     ctx.num(f"{name}_chainrule_seconds_per_epoch", ours.seconds_per_epoch, ".2f"),
+                     ctx.num(f"{name}_torch_seconds_per_epoch", theirs.seconds_per_epoch, ".2f"),
+                     ctx.num(f"{name}_time_ratio", ours.seconds / theirs.seconds, ".2f"),
+                     f"[{name}/report.md]({name}/report.md) · [{name}-torch/report.md]({name}-torch/report.md)"))
+    device = next(iter(ctx.twins.values())).device
+    return "\n".join([
+        f"Each step trained twice from the same seeded weights, on the same batches in the same order: on "
+        f"chainrule's NumPy engine and on PyTorch ({device}), by the same Trainer. Time per epoch is training "
+        "time (no evaluation) per pass over the training set.", "",
+        ctx.table(("step", "iterations", "test accuracy, chainrule", "test accuracy, PyTorch",
+                   "s/epoch, chainrule", "s/epoch, PyTorch", "time chainrule / PyTorch", "reports"), rows), "",
+        "![evaluation curves on both engines](backends.png)", "",
+        "The two engines compute the same functions in float32 but not in the same order (BLAS blocking, "
+        "summation order), so the runs drift apart by rounding over thousands of updates; the accuracies "
+        "agree to within the run-to-run spread of a seed. `chainrule parity` shows the single-step agreement."])
+
+
+def backends_plot(ctx: Context, path: Path) -> Path:
+    """Every step's evaluation loss and accuracy on chainrule (solid) and PyTorch (dashed)."""
+    from ..report.plots import pyplot, save_figure
+
+    plt = pyplot()
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4.2))
+    for i, (name, ours) in enumerate(ctx.results.items()):
+        for result, style, engine in ((ours, "-", "chainrule"), (ctx.twins[name], "--", "PyTorch")):
+            h = result.history
+            ax_loss.plot(h.eval_iteration, h.eval_loss, style, color=f"C{i}", label=f"{name} ({engine})")
+            ax_acc.plot(h.eval_iteration, h.eval_acc, style, color=f"C{i}", label=f"{name} ({engine})")
+    split = ctx.lab.eval_split
+    ax_loss.set(xlabel="iteration", ylabel=f"{split} loss", title=f"{split} loss")
+    ax_acc.set(xlabel="iteration", ylabel=f"{split} accuracy", title=f"{split} accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"Lab {ctx.lab.id}: chainrule vs PyTorch")
+    return save_figure(fig, path)
+
+
+def run(lab: Lab, *, quick: bool = False, seed: int = 0, out=None, data_dir=None, log: Callable = print,
+        backend: str = "chainrule", device=None) -> Path:
+    """Run ``lab``'s steps in order and write its report; returns the path of report.md.
+    ``backend``: ``"chainrule"``, ``"torch"`` (every step trained on PyTorch, ``device`` auto /
+    cpu / cuda) or ``"both"`` (each step on both, compared side by side in the report)."""
     from ..report import write_json
 
+    check_backend(lab, backend)
     out = Path(out) if out is not None else Path("runs") / f"lab-{lab.id.lower()}{'-quick' if quick else ''}"
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     data = load_data(lab, quick, data_dir)
-    ctx = Context(lab, quick, seed, data, out)
-    log(f"lab {lab.id} ({'quick' if quick else 'full'}): {len(lab.steps)} steps, "
+    ctx = Context(lab, quick, seed, data, out, backend)
+    log(f"lab {lab.id} ({'quick' if quick else 'full'}, {backend}): {len(lab.steps)} steps, "
         f"{len(data['train'][1])} training images")
     for step in lab.steps:
-        ctx.results[step.name] = run_step(lab, step, data, quick, seed, out, log)
+        engines = ("chainrule", "torch") if backend == "both" else (backend,)
+        for engine in engines:
+            folder = out / (f"{step.name}-torch" if backend == "both" and engine == "torch" else step.name)
+            result = run_step(lab, step, data, quick, seed, folder, log, backend=engine, device=device)
+            (ctx.twins if backend == "both" and engine == "torch" else ctx.results)[step.name] = result
     plots = {c.name: comparison_plot(ctx, c, out / f"{c.name}.png") for c in lab.comparisons}
     answers = []
     for i, q in enumerate(lab.questions, 1):
         answers.append((i, q.title, q.answer(ctx).strip()))
+    if backend == "both":
+        backends_plot(ctx, out / "backends.png")
+        answers.append((len(answers) + 1, "The same lab on chainrule and on PyTorch", backends_answer(ctx).strip()))
     seconds = time.perf_counter() - started
 
     metrics = {"lab": lab.id, "title": lab.title, "mode": "quick" if quick else "full", "seed": seed,
+               "backend": backend,
                "dataset": lab.dataset, "train_images": len(data["train"][1]), "eval_split": lab.eval_split,
                "eval_images": len(data["eval"][1]), "test_images": len(data["test"][1]),
                "seconds": round(seconds, 1), "steps": {n: r.metrics() for n, r in ctx.results.items()},
                "answers": ctx.numbers, "cited": ctx.cited, "questions": [t for _, t, _ in answers]}
+    if ctx.twins:
+        metrics["torch_steps"] = {n: r.metrics() for n, r in ctx.twins.items()}
     write_json(out / "metrics.json", metrics)
 
     parts = [f"# Lab {lab.id}: {lab.title}\n",
              f"Trains: {lab.trains}. Mode: **{'quick (a small slice; numbers are not the targets)' if quick else 'full'}**, "
-             f"seed {seed}, {lab.dataset}: {len(data['train'][1])} training images, evaluated on "
+             f"backend **{backend}**, seed {seed}, {lab.dataset}: {len(data['train'][1])} training images, evaluated on "
              f"{lab.eval_split} ({len(data['eval'][1])} images), tested on {len(data['test'][1])} test images; "
              f"{seconds:.1f} s in all. Every number below is in `metrics.json` (`answers`, `steps`).\n",
              "## Steps\n",

@@ -34,14 +34,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import random as _random
 from ..serialization import CheckpointError
 from ..tensor import Tensor
 from . import checkpoint as _ckpt
+from .backend import backend_for
 from .callbacks import Callback, MetricsLogger, ProgressCallback
 from .history import History
-from .metrics import accuracy, correct, evaluate
-from .nan_guard import NonFiniteError, diagnose_forward, diagnose_gradient, non_finite_gradients  # noqa: F401
+from .metrics import accuracy, correct
+from .nan_guard import NonFiniteError  # noqa: F401
 
 __all__ = ["Trainer", "fit"]
 
@@ -71,6 +71,9 @@ class Trainer:
       ``"return"`` (return the History marked ``status="interrupted"``).
     * ``check_gradients``: also stop on non-finite gradients under a finite loss (a cheap sum
       per parameter each iteration; the full check runs only when a sum is not finite).
+    * ``backend``: the engine running the model (:mod:`.backend`); by default chosen from the
+      model: chainrule's for a chainrule Module, PyTorch's for a ``torch.nn.Module`` (then the
+      loss, optimiser and scheduler are PyTorch's too).
 
     After :meth:`fit`: ``history`` (the returned History), ``iteration``, ``epoch``, ``total``,
     ``stop_reason``, ``last_checkpoint``.
@@ -80,7 +83,7 @@ class Trainer:
                  eval_every: int | None = None, eval_batch_size: int = 1000, metric=accuracy,
                  callbacks=(), progress=None, checkpoint_dir=None, checkpoint_every: int | None = None,
                  keep_checkpoints: int | None = 2, metrics_dir=None, on_interrupt: str = "raise",
-                 check_gradients: bool = True):
+                 check_gradients: bool = True, backend=None):
         if on_interrupt not in ("raise", "return"):
             raise ValueError(f"on_interrupt must be 'raise' or 'return', not {on_interrupt!r}")
         for name, value in (("eval_every", eval_every), ("checkpoint_every", checkpoint_every),
@@ -97,6 +100,7 @@ class Trainer:
                 raise ValueError("eval_data must be a pair (x, y)")
             eval_data = (np.asarray(eval_data[0]), np.asarray(eval_data[1]))
         self.model, self.loss_fn, self.optimizer, self.loader = model, loss_fn, optimizer, loader
+        self.backend = backend if backend is not None else backend_for(model)
         self.scheduler, self.eval_data, self.eval_every = scheduler, eval_data, eval_every
         self.eval_batch_size, self.metric = int(eval_batch_size), metric
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
@@ -212,20 +216,21 @@ class Trainer:
         except StopIteration:
             raise RuntimeError(f"the loader stopped after {self.batch_in_epoch} batches of an epoch, "
                                f"but its len() is {batches}") from None
+        engine = self.backend
+        inputs, targets = engine.batch(xb, yb)
         self.optimizer.zero_grad()
-        outputs = self.model(Tensor._wrap(xb) if isinstance(xb, np.ndarray) else xb)
-        targets = Tensor._wrap(yb) if isinstance(yb, np.ndarray) else yb
+        outputs = self.model(inputs)
         loss = self.loss_fn(outputs, targets)
         value = float(loss.item())
         if not math.isfinite(value):
-            self._fail(diagnose_forward, xb, yb, value)
+            self._fail(engine.diagnose_forward, xb, yb, value)
         loss.backward()
-        if self.check_gradients and not self._gradients_look_finite():
-            names = non_finite_gradients(self.model)
+        if self.check_gradients and not engine.gradients_look_finite(self._params):
+            names = engine.non_finite_gradients(self.model)
             if names:
-                self._fail(diagnose_gradient, xb, yb, value, names)
+                self._fail(engine.diagnose_gradient, xb, yb, value, names)
         n = len(yb)
-        out = outputs.data
+        out = engine.numpy(outputs)
         y = yb.data if isinstance(yb, Tensor) else np.asarray(yb)
         if self.metric is accuracy:
             hits = correct(out, y)
@@ -318,8 +323,8 @@ class Trainer:
 
     def _evaluate(self) -> tuple[float, float]:
         x, y = self.eval_data
-        loss, acc = evaluate(self.model, self.loss_fn, x, y, self.eval_batch_size, metric=self.metric)
-        return float(loss), float(acc)
+        outputs = self.backend.predict(self.model, x, self.eval_batch_size)
+        return self.backend.loss_value(self.loss_fn, outputs, y), float(self.metric(outputs, y))
 
     def _finish(self) -> History:
         """The History to return: the checkpointed record plus, when the run ended inside an
@@ -345,13 +350,6 @@ class Trainer:
         return result
 
     # ------------------------------------------------------- non-finite values
-    def _gradients_look_finite(self) -> bool:
-        for p in self._params:
-            g = p.grad
-            if g is not None and not math.isfinite(np.add.reduce(g.data, axis=None)):
-                return False
-        return True
-
     def _fail(self, diagnose, xb, yb, value, *extra):
         """Roll back to before this iteration, explain, and raise NonFiniteError."""
         snap = self._snap
@@ -367,16 +365,12 @@ class Trainer:
     # ------------------------------------------------ snapshots and rollbacks
     def _snapshot(self):
         loader_state = self.loader.state_dict() if hasattr(self.loader, "state_dict") else None
-        return (_random.get_rng_state(), loader_state, [np.array(b.data, copy=True) for b in self._buffers])
+        return self.backend.rng_state(), loader_state, self.backend.copy_buffers(self._buffers)
 
     def _rollback(self, snap) -> None:
         rng, loader_state, buffers = snap
-        _random.set_rng_state(rng)
-        for b, saved in zip(self._buffers, buffers):
-            if b.data.shape == saved.shape and b.data.dtype == saved.dtype:
-                b.data[...] = saved
-            else:
-                b.data = saved.copy()
+        self.backend.set_rng_state(rng)
+        self.backend.restore_buffers(self._buffers, buffers)
         if loader_state is not None:
             self.loader.load_state_dict(loader_state)
         self._iterator = None
@@ -457,18 +451,20 @@ class Trainer:
             state = callback.state_dict()
             if state:
                 callbacks.append({"index": index, "type": type(callback).__name__, "state": state})
+        engine = self.backend
         return {
+            "backend": engine.name,
             "iteration": self.iteration,
             "epoch": self.epoch,
             "target": dict(self.target),
             "trainer": {"iteration": self.iteration, "epochs_done": self.epochs_done,
                         "batch_in_epoch": self.batch_in_epoch, "sums": list(self._sums), "stage": self._stage,
                         "post_epoch_end": self._post_epoch_end, "seconds": self._seconds},
-            "optimizer": {"type": type(self.optimizer).__name__, "state_dict": self.optimizer.state_dict()},
+            "optimizer": {"type": type(self.optimizer).__name__, "state_dict": engine.state_dict(self.optimizer)},
             "scheduler": None if self.scheduler is None else {"type": type(self.scheduler).__name__,
-                                                              "state_dict": self.scheduler.state_dict()},
+                                                              "state_dict": engine.state_dict(self.scheduler)},
             "loader": self.loader.state_dict() if hasattr(self.loader, "state_dict") else None,
-            "rng": _random.get_rng_state(),
+            "rng": engine.rng_state(),
             "history": history,
             "callbacks": callbacks,
         }
@@ -482,7 +478,7 @@ class Trainer:
         meta = self.state()
         meta["interrupted"] = bool(interrupted)
         try:
-            path = _ckpt.save_checkpoint(folder, self.iteration, meta, self.model.state_dict(),
+            path = _ckpt.save_checkpoint(folder, self.iteration, meta, self.backend.state_dict(self.model),
                                          keep=self.keep_checkpoints)
         except TypeError as exc:
             raise TypeError(f"cannot checkpoint this run: {exc}") from None
@@ -498,6 +494,12 @@ class Trainer:
         optimiser, scheduler or dataset) raise :class:`CheckpointError` naming the file."""
         ck = _ckpt.load_checkpoint(path)
         meta, where = ck.meta, ck.path
+        engine = self.backend
+        saved_backend = meta.get("backend", "chainrule")
+        if saved_backend != engine.name:
+            raise CheckpointError(f"{where}: the checkpoint was written by the {saved_backend} backend, this run "
+                                  f"trains on {engine.name} (its weights load with chainrule.load / "
+                                  f"from_torch_state_dict, but an optimiser's state does not carry over)")
         saved_opt = meta["optimizer"]
         if saved_opt["type"] != type(self.optimizer).__name__:
             raise CheckpointError(f"{where}: the checkpoint is of a {saved_opt['type']} optimiser, "
@@ -516,12 +518,12 @@ class Trainer:
                 raise CheckpointError(f"{where}: the checkpoint's loader has {key}={meta['loader'].get(key)!r}, "
                                       f"this one {mine.get(key)!r}")
         try:
-            self.model.load_state_dict(ck.model_state)
-            self.optimizer.load_state_dict(saved_opt["state_dict"])
+            engine.load_state_dict(self.model, ck.model_state)
+            engine.load_state_dict(self.optimizer, saved_opt["state_dict"])
             if self.scheduler is not None:
-                self.scheduler.load_state_dict(saved_sched["state_dict"])
+                engine.load_state_dict(self.scheduler, saved_sched["state_dict"])
             self.loader.load_state_dict(meta["loader"])
-            _random.set_rng_state(meta["rng"])
+            engine.set_rng_state(meta["rng"])
         except (ValueError, KeyError, TypeError) as exc:
             raise CheckpointError(f"{where}: does not fit this run: {exc}") from None
         trainer = meta["trainer"]
@@ -550,7 +552,7 @@ def fit(model, loss_fn, optimizer, loader, *, epochs: int | None = None, iterati
         eval_data: tuple | None = None, eval_every: int | None = None, scheduler=None, progress=None,
         callbacks=(), metric=accuracy, eval_batch_size: int = 1000, checkpoint_dir=None,
         checkpoint_every: int | None = None, keep_checkpoints: int | None = 2, resume=None, metrics_dir=None,
-        on_interrupt: str = "raise", check_gradients: bool = True) -> History:
+        on_interrupt: str = "raise", check_gradients: bool = True, backend=None) -> History:
     """Train ``model`` for ``epochs`` passes over ``loader`` or for ``iterations`` mini-batches
     and return the :class:`History`: ``Trainer(model, loss_fn, optimizer, loader, ...).fit(...)``.
 
@@ -564,5 +566,5 @@ def fit(model, loss_fn, optimizer, loader, *, epochs: int | None = None, iterati
                       eval_every=eval_every, eval_batch_size=eval_batch_size, metric=metric, callbacks=callbacks,
                       progress=progress, checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every,
                       keep_checkpoints=keep_checkpoints, metrics_dir=metrics_dir, on_interrupt=on_interrupt,
-                      check_gradients=check_gradients)
+                      check_gradients=check_gradients, backend=backend)
     return trainer.fit(epochs=epochs, iterations=iterations, resume=resume)
