@@ -18,12 +18,12 @@ def invoke(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
-@pytest.mark.parametrize("name", ["c2", "C6"])
+@pytest.mark.parametrize("name", ["c2", "c6"])
 def test_parity_passes(name):
     result = invoke("parity", name, "--batch-size", "4", "--steps", "2")
     assert result.exit_code == 0, result.output
     assert "OK: chainrule and PyTorch agree" in result.output
-    if name == "C6":
+    if name == "c6":
         assert "p = 0" in result.output  # says how dropout is handled
 
 
@@ -55,3 +55,23 @@ def test_train_with_the_torch_backend_writes_a_report(tmp_path):
     history = json.loads((out / "history.json").read_text())
     assert history["iteration"] == [1, 2, 3, 4, 5]
     assert (out / "metrics.jsonl").is_file()
+
+
+@pytest.mark.parametrize("lab_id", ["B1", "B2", "C2", "C3", "C4", "C5", "C6"])
+def test_parity_of_every_lab_architecture(lab_id):
+    from chainrule.labs import get_lab
+    from chainrule.labs.framework import architectures
+
+    result = invoke("parity", lab_id, "--batch-size", "4", "--steps", "2")
+    assert result.exit_code == 0, result.output
+    found = architectures(get_lab(lab_id))
+    assert f"parity of lab {lab_id}: {len(found)} distinct network(s)" in result.output
+    assert result.output.count("  OK  ") == len(found)
+    named = {name for names, _, _ in found for name in names}
+    assert named == {step.name for step in get_lab(lab_id).steps}  # every step's network is covered
+
+
+def test_lab_parity_fails_and_shows_the_table_on_a_mismatch():
+    result = invoke("parity", "C3", "--batch-size", "4", "--steps", "1", "--perturb", "1e-2")
+    assert result.exit_code == 1
+    assert "FAIL" in result.output and "max |abs diff|" in result.output

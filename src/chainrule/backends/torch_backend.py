@@ -515,19 +515,20 @@ def _array(x) -> np.ndarray:
 
 def parity(model, x, y, *, steps: int = 3, optimizers=("sgd", "adam"), lrs=None, momentum: float = 0.9,
            schedule=("step", (1, 0.5)), rtol: float = 1e-4, atol: float = 1e-6, perturb: float = 0.0,
-           float64_steps: bool = True):
+           float64_steps: bool = True, losses=None):
     """Compare chainrule ``model`` with its PyTorch twin on the batch ``(x, y)`` (class indices).
 
     The difference of two arrays is measured as ``max|a − b|`` against the scale ``max|b|`` of
     PyTorch's (float32 round-off is relative to the size of the terms, not of each entry), and
     passes when ``max|a − b| <= atol + rtol · max|b|``. Compared: the outputs in evaluation
-    mode, then (in training mode) the outputs, the cross-entropy loss, every parameter's
+    mode, then (in training mode) the outputs, the loss, every parameter's
     gradient, and, for each optimiser in ``optimizers`` (SGD with ``momentum``, Adam) with the
     ``schedule`` (kind, args) stepped each iteration, every parameter and buffer after ``steps``
     steps on the same batch, in float64 when ``float64_steps`` (see the note it adds). Dropout's random masks cannot match, so every Dropout's ``p`` is set
     to 0 in both models for the training-mode comparisons (a note says so); BatchNorm runs in
     training mode (batch statistics, running-statistics updates). ``perturb`` (for tests) adds
-    this much to one weight of the twin. ``model`` itself is not modified."""
+    this much to one weight of the twin. ``losses``: the pair (chainrule's loss function, PyTorch's
+    twin of it), by default cross-entropy on logits. ``model`` itself is not modified."""
     from .. import nn, optim
     from ..optim import lr_scheduler as s
     from ..tensor import Tensor
@@ -581,7 +582,7 @@ def parity(model, x, y, *, steps: int = 3, optimizers=("sgd", "adam"), lrs=None,
                             f"training mode (random masks cannot match); evaluation mode uses them as they are "
                             f"(the identity)")
     base.train()
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn, tloss_fn = losses if losses is not None else (nn.CrossEntropyLoss(), torch_loss("cross_entropy"))
     start = copy.deepcopy(base)  # the weights every optimiser run starts from
 
     m = copy.deepcopy(start)
@@ -590,7 +591,7 @@ def parity(model, x, y, *, steps: int = 3, optimizers=("sgd", "adam"), lrs=None,
     loss = loss_fn(out, Tensor(y))
     loss.backward()
     tout = tm(torch.from_numpy(x.copy()))
-    tloss = torch.nn.functional.cross_entropy(tout, torch.from_numpy(y))
+    tloss = tloss_fn(tout, torch.from_numpy(y))
     tloss.backward()
     row("outputs (train mode)", out, tout)
     row("loss", np.array(loss.item()), tloss)
@@ -635,7 +636,7 @@ def parity(model, x, y, *, steps: int = 3, optimizers=("sgd", "adam"), lrs=None,
             loss_fn(m(Tensor(xs)), Tensor(y)).backward()
             opt.step()
             topt.zero_grad()
-            torch.nn.functional.cross_entropy(tm(xt), yt).backward()
+            tloss_fn(tm(xt), yt).backward()
             topt.step()
             if sched is not None:
                 sched.step()

@@ -16,7 +16,7 @@ DEFAULT_ATOL = 1e-6
 
 
 @main.command()
-@click.argument("model", metavar="NAME|SPEC")
+@click.argument("model", metavar="NAME|SPEC|LAB")
 @click.option("--input", "input_shape", help="One sample's shape CxHxW (default: the spec's input, else 1x28x28).")
 @click.option("--classes", default=10, show_default=True, type=click.IntRange(min=2))
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(min=2))
@@ -46,19 +46,42 @@ def parity(model, input_shape, classes, batch_size, steps, sgd_lr, momentum, ada
     difference and the largest relative one (against the largest |value|). A quantity passes when
     max|a - b| <= atol + rtol * max|b|; the exit status is 1 when any fails.
 
+    A lab ID (B1, C3, ...; see `chainrule lab list`) checks every distinct network the lab
+    trains, each with its step's initialisation and loss (e.g. C3's hand-written softmax log).
+
     Dropout layers are compared with p = 0 in training mode (their random masks cannot match) and
     as they are in evaluation mode; the optimiser steps run in float64 (said in the notes).
 
     \b
     Examples:
       chainrule parity c2
-      chainrule parity C6 --steps 5
+      chainrule parity c6 --steps 5
+      chainrule parity C3                  # every network of lab C3
       chainrule parity examples/c4.toml --all
     """
-    from ..backends.torch_backend import parity as run_parity, require_torch
-    from .. import manual_seed
+    from ..backends.torch_backend import require_torch
+    from ..labs import labs
 
     require_torch()
+    options = dict(steps=steps, lrs={"sgd": sgd_lr, "adam": adam_lr}, momentum=momentum,
+                   schedule=(schedule.kind, schedule.args), rtol=rtol, atol=atol, perturb=perturb)
+    lab = None if model in models.names() else labs().get(model.upper())  # c2: the model; C2: lab C2's networks
+    if lab is not None:
+        ok = _lab_parity(lab, input_shape, classes, batch_size, seed, show_all, options)
+    else:
+        ok = _model_parity(model, input_shape, classes, batch_size, seed, show_all, options)
+    if not ok:
+        raise SystemExit(1)
+
+
+def _batch(shape, classes, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((batch_size, *shape)).astype(np.float32), rng.integers(0, classes, batch_size)
+
+
+def _model_parity(model, input_shape, classes, batch_size, seed, show_all, options) -> bool:
+    from .. import manual_seed
+
     name = model.lower() if model.lower() in models.names() else model
     choice = resolve_model(name)
     if input_shape:
@@ -69,26 +92,55 @@ def parity(model, input_shape, classes, batch_size, steps, sgd_lr, momentum, ada
         shape = (1, 28, 28)
     manual_seed(seed)
     network = choice.build(shape, classes)
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((batch_size, *shape)).astype(np.float32)
-    y = rng.integers(0, classes, batch_size)
-    result = run_parity(network, x, y, steps=steps, lrs={"sgd": sgd_lr, "adam": adam_lr}, momentum=momentum,
-                        schedule=(schedule.kind, schedule.args), rtol=rtol, atol=atol, perturb=perturb)
+    header = (f"parity of {choice.name} ({'spec ' + str(choice.path) if choice.path else 'named'}), "
+              f"input {'x'.join(map(str, shape))}, batch {batch_size}, {classes} classes, seed {seed}")
+    return _compare(network, _batch(shape, classes, batch_size, seed), header, show_all, options)
+
+
+def _lab_parity(lab, input_shape, classes, batch_size, seed, show_all, options) -> bool:
+    from .. import manual_seed
+    from ..labs.framework import architectures, loss_pair
+
+    shape = parse_shape(input_shape) if input_shape else (1, 28, 28)
+    found = architectures(lab)
+    click.echo(f"parity of lab {lab.id}: {len(found)} distinct network(s), input {'x'.join(map(str, shape))}, "
+               f"batch {batch_size}, seed {seed}")
+    ok = True
+    for names, build, loss in found:
+        manual_seed(seed)
+        network = build(shape, classes)
+        header = f"{', '.join(names)} ({loss})"
+        ok &= _compare(network, _batch(shape, classes, batch_size, seed), header, show_all,
+                       dict(options, losses=loss_pair(loss)), brief=not show_all)
+    return ok
+
+
+def _compare(network, batch, header, show_all, options, brief=False) -> bool:
+    """Run the comparison and print it: the worst rows (every row with ``show_all``; with
+    ``brief`` only a line, and the table when something fails). True when all pass."""
+    from ..backends.torch_backend import parity as run_parity
+
+    result = run_parity(network, *batch, **options)
+    atol, rtol = options["atol"], options["rtol"]
+    worst = result.worst
+    failed = [r for r in result.rows if not r.ok]
+    if brief and not failed:
+        click.echo(f"  OK  {header}: {len(result.rows)} quantities, largest relative difference "
+                   f"{worst.max_rel:.2e} ({worst.what})")
+        return True
     rows = result.rows if show_all else sorted(result.rows, key=lambda r: (r.ok, -r.max_rel))[:12]
-    click.echo(f"parity of {choice.name} ({'spec ' + str(choice.path) if choice.path else 'named'}), "
-               f"input {'x'.join(map(str, shape))}, batch {batch_size}, {classes} classes, seed {seed}: "
-               f"{len(result.rows)} quantities compared" + ("" if show_all else " (worst first; --all for every one)"))
+    click.echo(f"{header}: {len(result.rows)} quantities compared" +
+               ("" if show_all else " (worst first; --all for every one)"))
     cells = [("quantity", "max |abs diff|", "max rel diff", "tolerance", "")]
     cells += [(r.what, f"{r.max_abs:.3e}", f"{r.max_rel:.3e}", f"{r.tol:.3e}", "ok" if r.ok else "FAIL")
               for r in rows]
     click.echo(table(cells, right=(1, 2, 3)))
     for note in result.notes:
         click.echo(f"note: {note}")
-    worst = result.worst
-    failed = [r for r in result.rows if not r.ok]
     if failed:
         click.echo(f"FAIL: {len(failed)} of {len(result.rows)} quantities differ beyond atol={atol:g} + "
                    f"rtol={rtol:g}·max|b| (worst: {failed[0].what}: {failed[0].max_abs:.3e})", err=True)
-        raise SystemExit(1)
+        return False
     click.echo(f"OK: chainrule and PyTorch agree within atol={atol:g}, rtol={rtol:g} "
                f"(largest relative difference {worst.max_rel:.2e}: {worst.what})")
+    return True

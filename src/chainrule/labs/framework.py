@@ -307,6 +307,33 @@ def check_backend(lab: Lab, backend: str) -> None:
                              f"has no PyTorch twin; run this lab with the chainrule backend")
 
 
+def architectures(lab: Lab) -> list[tuple[list[str], Callable, object]]:
+    """The distinct trained networks of ``lab``: ``(step names, build(shape, classes), loss name)``
+    for each different architecture and loss, ``build`` applying the step's initialisation."""
+    from .. import manual_seed
+
+    found: dict = {}
+    for step in lab.steps:
+        manual_seed(0)
+        key = (repr(step.model((1, 28, 28), 10)), step.loss if isinstance(step.loss, str) else id(step.loss))
+        if key not in found:
+            def build(shape, classes, step=step):
+                model = step.model(shape, classes)
+                if step.init is not None:
+                    step.init(model)
+                return model
+            found[key] = ([], build, step.loss)
+        found[key][0].append(step.name)
+    return list(found.values())
+
+
+def loss_pair(name):
+    """chainrule's loss of a step and its PyTorch twin."""
+    from ..backends.torch_backend import torch_loss
+
+    return _loss(Step("", "", None, loss=name)), torch_loss(name)
+
+
 def _torch_twin(step: Step, model, optimizer, scheduler, seed: int, device):
     """The step's model, loss, optimiser and schedule on PyTorch, starting from ``model``'s
     seeded weights (PyTorch's own generator, for dropout, seeded with ``seed``)."""
