@@ -61,8 +61,8 @@ STEPS = [
          iterations=3000, eval_every=100, quick_iterations=300, quick_eval_every=20),
     Step("five_zero", "5 layers ReLU, all-zero init", five_layer(nn.ReLU), init=init_zeros, **SGD,
          iterations=1000, eval_every=100, quick_iterations=100, quick_eval_every=20),
-    # The NaN: softmax output, log written by hand; trained long on 500 images the net grows
-    # confident enough that a probability underflows to an exact 0 (both modes: same data, same run).
+    # The NaN: softmax output, log written by hand; trained on 500 images, the logits spread until
+    # a probability underflows to an exact 0 (both modes: same data, same run).
     # Measured first NaN, chainrule engine: iteration 112 / 94 / 575 with seeds 0 / 1 / 2 (2 000
     # images: 2684 / 823 / none in 8 000). Whether and when a probability underflows is chaotic: on
     # the torch backend, whose float32 rounding differs, seeds 0 / 1 / 2 gave none / none / 5668.
@@ -263,8 +263,9 @@ def nan(ctx):
     err = bad.error
     n = bad.step.train_limit
     lines = [f"Both runs: the five-layer ReLU net, SGD 0.5, trained on the first {n:,} training images for up to "
-             f"{bad.step.iterations:,} iterations ({bad.step.iterations * bad.step.batch_size // n:,} epochs), so that "
-             "the net grows over-confident; the first returns softmax "
+             f"{bad.step.iterations:,} iterations ({bad.step.iterations * bad.step.batch_size // n:,} epochs): long "
+             "enough for the logits to spread so far apart that a softmax probability underflows to an exact 0 "
+             "(float32 holds nothing below e^-103). The first returns softmax "
              "probabilities and takes `-(t * log(p))` by hand, the second returns logits and uses the fused "
              "`cross_entropy` (log-softmax computed as z - logsumexp(z), never log of 0).", ""]
     if err is not None:
