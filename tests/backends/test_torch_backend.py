@@ -312,3 +312,25 @@ def test_torch_backend_on_cuda():
                   DataLoader(xs, ys, batch_size=16, shuffle=True, seed=0), iterations=8, eval_data=(xs, ys))
     assert history.iteration == list(range(1, 9)) and all(np.isfinite(history.train_loss))
     tb.from_torch_state_dict(model, twin.state_dict())  # CUDA tensors come back into chainrule
+
+
+@pytest.mark.parametrize("make", [
+    lambda o: __import__("chainrule").optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5),
+    lambda o: __import__("chainrule").optim.lr_scheduler.ExponentialLR(o, gamma=0.9),
+    lambda o: __import__("chainrule").optim.lr_scheduler.CosineAnnealingLR(o, T_max=7, eta_min=0.01),
+    lambda o: __import__("chainrule").optim.lr_scheduler.ExpDecayLR(o, tau=4.0, eta_min=0.001),
+    lambda o: __import__("chainrule").optim.lr_scheduler.LambdaLR(o, lambda t: 1.0 / (1 + t)),
+], ids=["step", "exp", "cosine", "decay", "lambda"])
+def test_torch_scheduler_like_follows_chainrules_schedule(make):
+    from chainrule import optim
+
+    p = nn.Linear(2, 2)
+    opt = optim.SGD(p.parameters(), lr=0.1)
+    ours = make(opt)
+    topt = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
+    theirs = tb.torch_scheduler_like(ours, topt)
+    for _ in range(12):
+        assert opt.param_groups[0]["lr"] == pytest.approx(topt.param_groups[0]["lr"], rel=1e-12, abs=1e-15)
+        opt.step(), topt.step()
+        ours.step(), theirs.step()
+    assert tb.torch_scheduler_like(None, topt) is None
