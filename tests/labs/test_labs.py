@@ -164,3 +164,15 @@ def test_a_backend_the_lab_cannot_use_is_refused_before_training():
         framework.check_backend(lab, "jax")
     result = CliRunner().invoke(main, ["lab", "run", "C5", "--backend", "jax"])
     assert result.exit_code == 2 and "'jax' is not one of" in result.output
+
+
+def test_lab_on_torch_without_torch_says_what_to_install(monkeypatch):
+    from chainrule.backends import torch_backend as tb
+
+    real = tb.importlib.import_module
+    monkeypatch.setattr(tb.importlib, "import_module",
+                        lambda name, *a, **k: (_ for _ in ()).throw(ModuleNotFoundError("no torch"))
+                        if name == "torch" else real(name, *a, **k))
+    result = CliRunner().invoke(main, ["lab", "run", "C5", "--quick", "--backend", "torch"])
+    assert result.exit_code == 1 and "pip install 'chainrule[torch]'" in result.output
+    assert "Traceback" not in result.output
