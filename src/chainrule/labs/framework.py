@@ -431,9 +431,23 @@ def run_step(lab: Lab, step: Step, data: dict, quick: bool, seed: int, out: Path
     return result
 
 
+def _finish_curves(ctx: Context, fig, ax_loss, ax_acc, title: str, path: Path) -> Path:
+    """Label a pair of evaluation-loss / evaluation-accuracy axes over iterations and save the figure."""
+    from ..report.plots import save_figure
+
+    split = ctx.lab.eval_split
+    ax_loss.set(xlabel="iteration", ylabel=f"{split} loss", title=f"{split} loss")
+    ax_acc.set(xlabel="iteration", ylabel=f"{split} accuracy", title=f"{split} accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(title)
+    return save_figure(fig, path)
+
+
 def comparison_plot(ctx: Context, comparison: Comparison, path: Path) -> Path:
     """The evaluation accuracy and loss of several steps over iterations, side by side."""
-    from ..report.plots import pyplot, save_figure, smooth, smoothing_window
+    from ..report.plots import pyplot, smooth, smoothing_window
 
     plt = pyplot()
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4.2))
@@ -449,14 +463,7 @@ def comparison_plot(ctx: Context, comparison: Comparison, path: Path) -> Path:
             finite = [v if v is not None and math.isfinite(v) else np.nan for v in h.eval_loss]
             ax_loss.plot(h.eval_iteration, finite, label=label)
             ax_acc.plot(h.eval_iteration, h.eval_acc, label=label)
-    split = ctx.lab.eval_split
-    ax_loss.set(xlabel="iteration", ylabel=f"{split} loss", title=f"{split} loss")
-    ax_acc.set(xlabel="iteration", ylabel=f"{split} accuracy", title=f"{split} accuracy")
-    for ax in (ax_loss, ax_acc):
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.suptitle(comparison.title)
-    return save_figure(fig, path)
+    return _finish_curves(ctx, fig, ax_loss, ax_acc, comparison.title, path)
 
 
 def line_plot(path: Path, x, series: dict, *, xlabel: str, ylabel: str, title: str, logx: bool = False) -> Path:
@@ -525,7 +532,7 @@ def backends_answer(ctx: Context) -> str:
 
 def backends_plot(ctx: Context, path: Path) -> Path:
     """Every step's evaluation loss and accuracy on chainrule (solid) and PyTorch (dashed)."""
-    from ..report.plots import pyplot, save_figure
+    from ..report.plots import pyplot
 
     plt = pyplot()
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4.2))
@@ -534,14 +541,7 @@ def backends_plot(ctx: Context, path: Path) -> Path:
             h = result.history
             ax_loss.plot(h.eval_iteration, h.eval_loss, style, color=f"C{i}", label=f"{name} ({engine})")
             ax_acc.plot(h.eval_iteration, h.eval_acc, style, color=f"C{i}", label=f"{name} ({engine})")
-    split = ctx.lab.eval_split
-    ax_loss.set(xlabel="iteration", ylabel=f"{split} loss", title=f"{split} loss")
-    ax_acc.set(xlabel="iteration", ylabel=f"{split} accuracy", title=f"{split} accuracy")
-    for ax in (ax_loss, ax_acc):
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.suptitle(f"Lab {ctx.lab.id}: chainrule vs PyTorch")
-    return save_figure(fig, path)
+    return _finish_curves(ctx, fig, ax_loss, ax_acc, f"Lab {ctx.lab.id}: chainrule vs PyTorch", path)
 
 
 def run(lab: Lab, *, quick: bool = False, seed: int = 0, out=None, data_dir=None, log: Callable = print,
