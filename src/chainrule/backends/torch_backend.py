@@ -31,7 +31,7 @@ import numpy as np
 __all__ = [
     "TorchMissingError", "require_torch", "torch_step_class", "build_torch", "to_torch",
     "state_to_torch", "from_torch_state_dict", "load_chainrule_weights", "resolve_device",
-    "make_torch_optimizer", "make_torch_scheduler", "torch_loss", "torch_scheduler_like", "TorchBackend", "torch_predict", "ParityRow", "ParityResult",
+    "make_torch_optimizer", "make_torch_scheduler", "torch_loss", "torch_scheduler_like", "training_twin", "TorchBackend", "torch_predict", "ParityRow", "ParityResult",
     "parity",
 ]
 
@@ -268,6 +268,18 @@ def torch_scheduler_like(scheduler, optimizer):
     raise TypeError(f"the torch backend has no twin for the scheduler {type(scheduler).__name__}")
 
 
+def training_twin(model, *, loss: str, optimizer: str, lr: float, momentum: float = 0.0,
+                  weight_decay: float = 0.0, scheduler=None, seed: int = 0, device=None):
+    """What the Trainer needs to train ``model``'s PyTorch twin from ``model``'s current weights:
+    ``(twin, loss, optimizer, scheduler)`` — the loss named ``loss`` (:func:`torch_loss`), the
+    optimiser named ``optimizer``, the twin of chainrule ``scheduler``
+    (:func:`torch_scheduler_like`); PyTorch's generator (dropout) seeded with ``seed``."""
+    require_torch().manual_seed(seed)
+    twin = to_torch(model, device=device)
+    t_opt = make_torch_optimizer(optimizer, twin.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    return twin, torch_loss(loss), t_opt, torch_scheduler_like(scheduler, t_opt)
+
+
 def torch_predict(tmodel, x, device=None, batch_size: int = 1000) -> np.ndarray:
     """``tmodel``'s outputs for ``x`` in evaluation mode, as a NumPy array (mode restored)."""
     torch = require_torch()
@@ -456,7 +468,6 @@ class TorchBackend:
 
     @staticmethod
     def restore_buffers(buffers, saved) -> None:
-        require_torch()
         for b, value in zip(buffers, saved):
             b.data.copy_(value)
 
@@ -629,7 +640,7 @@ def parity(model, x, y, *, steps: int = 3, optimizers=("sgd", "adam"), lrs=None,
                  "cosine": lambda o: s.CosineAnnealingLR(o, int(args[0]), args[1] if len(args) > 1 else 0.0),
                  "decay": lambda o: s.ExpDecayLR(o, args[0], args[1] if len(args) > 1 else 0.0),
                  }.get(kind, lambda o: None)(opt)
-        tsched = make_torch_scheduler(kind, args, topt)
+        tsched = torch_scheduler_like(sched, topt)
         xt, yt = torch.from_numpy(xs.copy()), torch.from_numpy(y)
         for _ in range(steps):
             opt.zero_grad()

@@ -206,7 +206,7 @@ def run_training(config: TrainConfig) -> Path:
     optimizer = make_optimizer(config, network)
     scheduler = config.schedule.build(optimizer)
     if config.backend == "torch":  # the PyTorch twin trains; its weights come back into ``network``
-        twin = torch_twin(config, network)
+        twin = torch_twin(config, network, scheduler)
         history = fit_model(config, out, *twin, train_set, test_set)
         from ..backends.torch_backend import from_torch_state_dict
 
@@ -256,21 +256,18 @@ def fit_model(config: TrainConfig, out: Path, network, loss_fn, optimizer, sched
                resume=config.resume or None, metrics_dir=out)
 
 
-def torch_twin(config: TrainConfig, network):
+def torch_twin(config: TrainConfig, network, scheduler):
     """``--backend torch``: the PyTorch twin of ``network`` (its weights as chainrule initialised
-    them) on ``config.device`` (auto: CUDA when available), with PyTorch's cross-entropy and the
-    optimiser and schedule of ``config``; PyTorch's generator (dropout) is seeded with ``config.seed``."""
-    from ..backends.torch_backend import (make_torch_optimizer, make_torch_scheduler, require_torch,
-                                          resolve_device, to_torch, torch_loss)
+    them) on ``config.device`` (auto: CUDA when available), with PyTorch's cross-entropy, the
+    optimiser of ``config`` and the twin of ``scheduler``; PyTorch's generator (dropout) is
+    seeded with ``config.seed``."""
+    from ..backends.torch_backend import resolve_device, training_twin
 
-    require_torch().manual_seed(config.seed)
     device = resolve_device(config.device)
     config.device = str(device)
-    tmodel = to_torch(network, device=device)
-    optimizer = make_torch_optimizer(config.optimizer, tmodel.parameters(), lr=config.lr,
-                                     momentum=config.momentum, weight_decay=config.weight_decay)
-    return tmodel, torch_loss("cross_entropy"), optimizer, make_torch_scheduler(
-        config.schedule.kind, config.schedule.args, optimizer)
+    return training_twin(network, loss="cross_entropy", optimizer=config.optimizer, lr=config.lr,
+                         momentum=config.momentum, weight_decay=config.weight_decay, scheduler=scheduler,
+                         seed=config.seed, device=device)
 
 
 def save_model(network, out: Path, choice: ModelChoice, shape, classes) -> Path:

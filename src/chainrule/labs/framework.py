@@ -266,18 +266,19 @@ def load_data(lab: Lab, quick: bool, data_dir) -> dict:
     return data
 
 
-def _loss(step: Step):
+def _loss(loss, where: str = "loss"):
+    """chainrule's loss function for a step's ``loss`` (a name, or a callable as it is)."""
     from .. import nn
 
-    if callable(step.loss):
-        return step.loss
-    if step.loss == "cross_entropy":
+    if callable(loss):
+        return loss
+    if loss == "cross_entropy":
         return nn.CrossEntropyLoss()
-    if step.loss == "softmax_log":
+    if loss == "softmax_log":
         return hand_written_cross_entropy
-    if step.loss == "half_mse":
+    if loss == "half_mse":
         return half_mse
-    raise ValueError(f"step {step.name}: unknown loss {step.loss!r}")
+    raise ValueError(f"{where}: unknown loss {loss!r}")
 
 
 def _optimizer(step: Step, model):
@@ -331,18 +332,7 @@ def loss_pair(name):
     """chainrule's loss of a step and its PyTorch twin."""
     from ..backends.torch_backend import torch_loss
 
-    return _loss(Step("", "", None, loss=name)), torch_loss(name)
-
-
-def _torch_twin(step: Step, model, optimizer, scheduler, seed: int, device):
-    """The step's model, loss, optimiser and schedule on PyTorch, starting from ``model``'s
-    seeded weights (PyTorch's own generator, for dropout, seeded with ``seed``)."""
-    from ..backends import torch_backend as tb
-
-    tb.require_torch().manual_seed(seed)
-    twin = tb.to_torch(model, device=device)
-    t_opt = tb.make_torch_optimizer(step.optimizer, twin.parameters(), lr=step.lr, momentum=step.momentum)
-    return twin, tb.torch_loss(step.loss), t_opt, tb.torch_scheduler_like(scheduler, t_opt)
+    return _loss(name), torch_loss(name)
 
 
 def run_step(lab: Lab, step: Step, data: dict, quick: bool, seed: int, out: Path,
@@ -364,7 +354,7 @@ def run_step(lab: Lab, step: Step, data: dict, quick: bool, seed: int, out: Path
     if step.init is not None:
         step.init(model)
     summary = model_summary(model, (1, *shape))
-    loss_fn = _loss(step)
+    loss_fn = _loss(step.loss, f"step {step.name}")
     optimizer = _optimizer(step, model)
     scheduler = step.schedule(optimizer) if step.schedule is not None else None
     x, y = data["train"]
@@ -372,8 +362,11 @@ def run_step(lab: Lab, step: Step, data: dict, quick: bool, seed: int, out: Path
         x, y = x[:step.train_limit], y[:step.train_limit]
     loader = DataLoader(x, y, batch_size=step.batch_size, shuffle=True, seed=seed)
     trained = (model, loss_fn, optimizer, scheduler)
-    if backend == "torch":
-        trained = _torch_twin(step, model, optimizer, scheduler, seed, device)
+    if backend == "torch":  # the same seeded weights, optimiser and schedule on PyTorch
+        from ..backends.torch_backend import training_twin
+
+        trained = training_twin(model, loss=step.loss, optimizer=step.optimizer, lr=step.lr, momentum=step.momentum,
+                                scheduler=scheduler, seed=seed, device=device)
     trainer = Trainer(*trained[:3], loader, scheduler=trained[3], eval_data=data["eval"],
                       eval_every=step.quick_eval_every if quick else step.eval_every)
     if quick:

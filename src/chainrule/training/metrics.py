@@ -36,9 +36,11 @@ def predict(model, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
 
 
 def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, batch_size: int = 1000,
-             metric=accuracy) -> tuple[float, float]:
-    """Mean loss and ``metric`` (accuracy by default) of ``model`` on ``(x, y)``."""
-    outputs = predict(model, x, batch_size)
-    with no_grad():
-        loss = loss_fn(Tensor._wrap(outputs), Tensor._wrap(np.asarray(y))).item()
-    return loss, float(metric(outputs, y))
+             metric=accuracy, backend=None) -> tuple[float, float]:
+    """Mean loss and ``metric`` (accuracy by default) of ``model`` on ``(x, y)``; ``backend``
+    (:mod:`.backend`, chosen from the model by default) runs a PyTorch model as well."""
+    from .backend import backend_for
+
+    backend = backend if backend is not None else backend_for(model)
+    outputs = backend.predict(model, x, batch_size)
+    return backend.loss_value(loss_fn, outputs, y), float(metric(outputs, y))

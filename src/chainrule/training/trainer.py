@@ -40,7 +40,7 @@ from . import checkpoint as _ckpt
 from .backend import backend_for
 from .callbacks import Callback, MetricsLogger, ProgressCallback
 from .history import History
-from .metrics import accuracy, correct
+from .metrics import accuracy, correct, evaluate
 from .nan_guard import NonFiniteError  # noqa: F401
 
 __all__ = ["Trainer", "fit"]
@@ -323,8 +323,7 @@ class Trainer:
 
     def _evaluate(self) -> tuple[float, float]:
         x, y = self.eval_data
-        outputs = self.backend.predict(self.model, x, self.eval_batch_size)
-        return self.backend.loss_value(self.loss_fn, outputs, y), float(self.metric(outputs, y))
+        return evaluate(self.model, self.loss_fn, x, y, self.eval_batch_size, metric=self.metric, backend=self.backend)
 
     def _finish(self) -> History:
         """The History to return: the checkpointed record plus, when the run ended inside an
