@@ -184,29 +184,46 @@ def test_pool_errors(pool):
         pool(cr.randn(4, 4), 2)
 
 
-# ---------------------------------------- both patch layouts, both weight-gradient products
-@pytest.fixture(params=["wide", "strided"])
-def patch_layout(request, monkeypatch):
-    """Force stride-1 convolutions onto the wide-row layout or onto the strided one."""
-    from chainrule.ops import conv
-
-    monkeypatch.setattr(conv, "_MAX_WIDE_WASTE", 1e9 if request.param == "wide" else 0.0)
-    return request.param
-
-
-@pytest.fixture(params=["one product", "per image"])
-def weight_product(request, monkeypatch):
-    from chainrule.ops import conv
-
-    monkeypatch.setattr(conv, "_SKINNY_WEIGHT", 0 if request.param == "one product" else 10**9)
-    return request.param
+# ------------------------------------------------- memory order between layers
+def _stack(conv, relu, max_pool, batch_norm, avg_pool):
+    """Two convolutions with pooling and normalisation between them: every op after the
+    first convolution gets a batch-last input, and the first gets its gradient back
+    in whatever order the ops after it produce."""
+    def fn(x, w1, b1, w2, gamma, beta):
+        h = max_pool(relu(conv(x, w1, b1, 1, 1)), 2)
+        h = avg_pool(batch_norm(h, gamma, beta), 3, 1, 1)
+        return conv(h, w2, None, 2, 1)
+    return fn
 
 
-@pytest.mark.parametrize("case", [((2, 3, 5, 5), (4, 3, 3, 3), 1, 0), ((2, 2, 4, 6), (3, 2, 3, 2), 1, (2, 1)),
-                                  ((3, 1, 6, 6), (2, 1, 5, 5), 1, 2)], ids=_conv_id)
-def test_conv2d_layouts_fd_and_parity(case, patch_layout, weight_product):
-    xs, ws, stride, padding = case
-    x, w, b = randn(*xs, seed=7), randn(*ws, seed=8), randn(ws[0], seed=9)
-    fd_check(_conv(stride, padding), x, w, b)
-    parity(_conv(stride, padding), _torch_conv(stride, padding),
-           x.astype(np.float32), w.astype(np.float32), b.astype(np.float32))
+def _stack_inputs():
+    return (randn(3, 2, 6, 6, seed=1), randn(4, 2, 3, 3, seed=2), randn(4, seed=3),
+            randn(5, 4, 3, 3, seed=4), randn(4, seed=5), randn(4, seed=6))
+
+
+def _cr_batch_norm(h, gamma, beta):
+    return F.batch_norm(h, None, None, gamma, beta, training=True)
+
+
+def test_layers_after_a_convolution_fd_and_parity():
+    cr_stack = _stack(F.conv2d, F.relu, F.max_pool2d, _cr_batch_norm, F.avg_pool2d)
+    fd_check(cr_stack, *_stack_inputs())
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    torch_stack = _stack(tf.conv2d, tf.relu, tf.max_pool2d,
+                         lambda h, g, b: tf.batch_norm(h, None, None, g, b, training=True), tf.avg_pool2d)
+    parity(cr_stack, torch_stack, *_stack_inputs())
+
+
+def test_activations_stay_batch_last_in_memory():
+    """The convolution's output is [N, C, H, W] batch-last in memory, and the ops after
+    it keep that order, so the next convolution copies its patches in long runs."""
+    from chainrule.ops.layout import memory_order
+
+    x = cr.randn(4, 2, 6, 6)
+    h = F.conv2d(x, cr.randn(3, 2, 3, 3), cr.randn(3), padding=1)
+    for op in (F.relu, lambda t: F.max_pool2d(t, 2), lambda t: F.avg_pool2d(t, 3, 1, 1),
+               lambda t: F.dropout(t, 0.5, training=True),
+               lambda t: F.batch_norm(t, None, None, cr.ones(3), cr.zeros(3), training=True)):
+        h = op(h)
+        assert memory_order(h.data) == (1, 2, 3, 0)

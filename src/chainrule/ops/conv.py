@@ -8,14 +8,23 @@ receptive field becomes a column of a patch matrix, so
 is one ``W @ patches``. Its backward is two more products, and the patch
 gradients are added back into the image by a loop over the kernel's p × q
 positions only (never over the batch or the output pixels).
+
+Memory order. The patch matrix's columns run over (i, j, n), batch last, so the
+product ``W @ patches`` is the output already laid out as [O, OH, OW, N]. The op
+returns it as a transposed view of shape [N, O, OH, OW]: PyTorch's shape, batch-last
+memory (the idea of PyTorch's ``channels_last``, with the batch instead of the
+channels). Elementwise ops, batch norm and pooling keep their input's memory order
+(:mod:`.layout`), so the next convolution finds its input batch-last again: its
+patch copies then move whole runs of ``OW·N`` (stride 1) or ``N`` values, and no
+layer transposes its activations.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..autograd import Function
+from . import layout
 
 
 def pair(value, name: str = "value") -> tuple[int, int]:
@@ -59,19 +68,11 @@ def _pool_geometry(op: str, x_shape, kernel_size, stride, padding):
     return kernel, stride, padding, _geometry(op, x_shape, kernel, stride, padding)
 
 
-def _pad(x, padding, value=0.0):
-    ph, pw = padding
-    if ph == 0 and pw == 0:
-        return x
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
-
-
-def _window(kh_index, kw_index, stride, out_hw):
-    """The slice of the padded input that kernel position (p, q) sees for every output pixel."""
+def _window(p: int, q: int, stride, out_hw) -> tuple[slice, slice]:
+    """The rows and columns of the padded input that kernel position (p, q) sees,
+    one for each output pixel."""
     (sh, sw), (oh, ow) = stride, out_hw
-    return (slice(None), slice(None),
-            slice(kh_index, kh_index + sh * (oh - 1) + 1, sh),
-            slice(kw_index, kw_index + sw * (ow - 1) + 1, sw))
+    return slice(p, p + sh * (oh - 1) + 1, sh), slice(q, q + sw * (ow - 1) + 1, sw)
 
 
 def _unpad(grad, padding):
@@ -79,101 +80,44 @@ def _unpad(grad, padding):
     return grad[:, :, ph:grad.shape[2] - ph, pw:grad.shape[3] - pw]
 
 
-class _StridedPatches:
-    """im2col for any stride: the patch matrix [C·kH·kW, N·OH·OW] gathered from
-    strided windows, and its gradient scattered back one kernel position at a time."""
+class _Patches:
+    """im2col, batch last: the patch matrix [C·kH·kW, OH·OW·N] of an [N, C, H, W]
+    input, and the adjoint that adds a patch gradient back into the image.
+
+    Both work on the padded image laid out as [C, H', W', N] and copy one kernel
+    position (p, q) at a time: for every channel, the [OH, OW, N] block of pixels
+    that position sees, which is contiguous in runs of N (whole rows of OW·N at
+    stride 1) in the image and in the patch matrix alike.
+    """
 
     def __init__(self, x_shape, kernel, stride, padding, out_hw):
-        self.x_shape, self.kernel, self.stride, self.padding, self.out_hw = x_shape, kernel, stride, padding, out_hw
-        self.width = out_hw[1]  # output columns per row of the patch matrix
-
-    def gather(self, x):
-        (kh, kw), (sh, sw), (oh, ow) = self.kernel, self.stride, self.out_hw
-        n, c = x.shape[:2]
-        xp = _pad(x, self.padding)
-        self.xp_shape = xp.shape
-        windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :oh, :ow]
-        return np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3)).reshape(c * kh * kw, n * oh * ow)
-
-    def scatter(self, grad_patches):
-        (kh, kw), (oh, ow) = self.kernel, self.out_hw
-        n, c = self.x_shape[:2]
-        grad_patches = grad_patches.reshape(c, kh, kw, n, oh, ow)
-        grad_xp = np.zeros(self.xp_shape, dtype=grad_patches.dtype)
-        for p in range(kh):
-            for q in range(kw):
-                grad_xp[_window(p, q, self.stride, self.out_hw)] += grad_patches[:, p, q].transpose(1, 0, 2, 3)
-        return _unpad(grad_xp, self.padding)
-
-
-class _WidePatches:
-    """im2col for stride 1, on rows as wide as the padded image.
-
-    In a padded image flattened to one axis, the pixel that kernel position (p, q)
-    adds to output (i, j) lies at a fixed offset p·W' + q from the output's own
-    index i·W' + j. Computing OH × W' outputs (the last kW − 1 columns of each row
-    are thrown away) makes every kernel position one contiguous slice, so both the
-    gather and the scatter copy long runs of memory instead of short rows.
-    """
-
-    def __init__(self, x_shape, kernel, padding, out_hw):
-        h, w = x_shape[2:]
-        kw, (ph, pw) = kernel[1], padding
+        n, c, h, w = x_shape
         self.x_shape, self.kernel, self.padding, self.out_hw = x_shape, kernel, padding, out_hw
-        self.padded_hw = (h + 2 * ph, w + 2 * pw)
-        self.width = self.padded_hw[1]
-        # kW − 1 zeros past the end keep the last kernel position's slice in bounds.
-        self.flat_size = self.padded_hw[0] * self.width + kw - 1
+        self.padded_shape = (c, h + 2 * padding[0], w + 2 * padding[1], n)
+        self.windows = [(p, q, _window(p, q, stride, out_hw))
+                        for p in range(kernel[0]) for q in range(kernel[1])]
 
-    def _offsets(self):
-        kh, kw = self.kernel
-        span = self.out_hw[0] * self.width
-        return [(p, q, p * self.width + q, span) for p in range(kh) for q in range(kw)]
-
-    def _image_view(self, flat):
-        """The [C, N, H', W'] padded image inside a flat [C, N, H'·W' + kW − 1] buffer."""
-        c, n = flat.shape[:2]
-        return flat[:, :, :self.padded_hw[0] * self.width].reshape(c, n, *self.padded_hw)
+    def _interior(self, image):
+        """The unpadded pixels of a [C, H', W', N] image."""
+        (ph, pw), (h, w) = self.padding, self.x_shape[2:]
+        return image[:, ph:ph + h, pw:pw + w]
 
     def gather(self, x):
-        n, c, h, w = x.shape
-        (kh, kw), (ph, pw) = self.kernel, self.padding
-        flat = np.zeros((c, n, self.flat_size), dtype=x.dtype)
-        self._image_view(flat)[:, :, ph:ph + h, pw:pw + w] = x.transpose(1, 0, 2, 3)
-        patches = np.empty((c, kh, kw, n, self.out_hw[0] * self.width), dtype=x.dtype)
-        for p, q, offset, span in self._offsets():
-            patches[:, p, q] = flat[:, :, offset:offset + span]
-        return patches.reshape(c * kh * kw, -1)
+        n, c = x.shape[:2]
+        image = np.zeros(self.padded_shape, dtype=x.dtype)
+        self._interior(image)[...] = x.transpose(1, 2, 3, 0)  # a plain copy when x is batch-last
+        patches = np.empty((c, *self.kernel, *self.out_hw, n), dtype=x.dtype)
+        for p, q, (rows, cols) in self.windows:
+            patches[:, p, q] = image[:, rows, cols]
+        return patches.reshape(patches.shape[0] * self.kernel[0] * self.kernel[1], -1)
 
     def scatter(self, grad_patches):
-        n, c, h, w = self.x_shape
-        (kh, kw), (ph, pw) = self.kernel, self.padding
-        grad_patches = grad_patches.reshape(c, kh, kw, n, -1)
-        flat = np.zeros((c, n, self.flat_size), dtype=grad_patches.dtype)
-        for p, q, offset, span in self._offsets():
-            flat[:, :, offset:offset + span] += grad_patches[:, p, q]
-        return self._image_view(flat)[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
-
-
-def _weight_grad(grad_out, patches, n: int) -> np.ndarray:
-    """∂L/∂W = G · Pᵀ, with G [O, N·L] and P [C·kH·kW, N·L].
-
-    For a small kernel (the first layer's) this product is skinny with a very long
-    inner dimension, which BLAS runs poorly; as a batch of N per-image products
-    summed afterwards it runs about twice as fast. Larger kernels use one product.
-    """
-    if grad_out.shape[0] * patches.shape[0] > _SKINNY_WEIGHT:
-        return grad_out @ patches.T
-    per_image = np.matmul(grad_out.reshape(grad_out.shape[0], n, -1).transpose(1, 0, 2),
-                          patches.reshape(patches.shape[0], n, -1).transpose(1, 2, 0))
-    return per_image.sum(axis=0)
-
-
-_SKINNY_WEIGHT = 4096  # weights with at most this many entries take the per-image product
-
-# The wide layout computes W' = W + 2·padding columns per output row of which OW are
-# kept; past this ratio the wasted products cost more than the faster copies save.
-_MAX_WIDE_WASTE = 1.3
+        n, c = self.x_shape[:2]
+        grad_patches = grad_patches.reshape(c, *self.kernel, *self.out_hw, n)
+        image = np.zeros(self.padded_shape, dtype=grad_patches.dtype)
+        for p, q, (rows, cols) in self.windows:
+            image[:, rows, cols] += grad_patches[:, p, q]
+        return self._interior(image).transpose(3, 0, 1, 2)
 
 
 class Conv2d(Function):
@@ -185,32 +129,33 @@ class Conv2d(Function):
         if c != in_c:
             raise ValueError(f"conv2d: input has {c} channels (shape {x.shape}) but the weight "
                              f"{weight.shape} expects {in_c}")
-        if stride == (1, 1) and x.shape[3] + 2 * padding[1] <= _MAX_WIDE_WASTE * ow:
-            layout = _WidePatches(x.shape, (kh, kw), padding, (oh, ow))
-        else:
-            layout = _StridedPatches(x.shape, (kh, kw), stride, padding, (oh, ow))
-        patches = layout.gather(x)
-        out = weight.reshape(out_c, -1) @ patches
+        patches = _Patches(x.shape, (kh, kw), stride, padding, (oh, ow))
+        self.patches, self.weight, self.layout = patches.gather(x), weight, patches
+        out = weight.reshape(out_c, -1) @ self.patches  # [O, OH·OW·N]
         if bias is not None:
             out += bias[:, None]
-        self.patches, self.weight, self.layout = patches, weight, layout
-        out = out.reshape(out_c, n, oh, layout.width)[..., :ow]
-        return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
+        return out.reshape(out_c, oh, ow, n).transpose(3, 0, 1, 2)  # batch-last memory, see above
 
     def backward(self, grad):
-        weight, layout = self.weight, self.layout
+        weight = self.weight
         out_c = weight.shape[0]
-        n, _, oh, ow = grad.shape
-        # The gradient in the patch matrix's column order; a wide layout's extra columns get 0.
-        g2 = np.zeros((out_c, n, oh, layout.width), dtype=grad.dtype)
-        g2[..., :ow] = grad.transpose(1, 0, 2, 3)
-        g2 = g2.reshape(out_c, -1)
-        grads = [None, _weight_grad(g2, self.patches, n).reshape(weight.shape) if self.needs_grad[1] else None]
+        grad_rows = grad.transpose(1, 2, 3, 0).reshape(out_c, -1)  # the output's column order; no copy if batch-last
+        grads = [None, (grad_rows @ self.patches.T).reshape(weight.shape) if self.needs_grad[1] else None]
         if len(self.needs_grad) == 3:
-            grads.append(g2.sum(axis=1) if self.needs_grad[2] else None)
+            grads.append(grad_rows.sum(axis=1) if self.needs_grad[2] else None)
         if self.needs_grad[0]:
-            grads[0] = layout.scatter(weight.reshape(out_c, -1).T @ g2)
+            grads[0] = self.layout.scatter(weight.reshape(out_c, -1).T @ grad_rows)
         return tuple(grads)
+
+
+def _pool_windows(kernel, stride, out_hw) -> list[tuple]:
+    """For each kernel position, the index of what it sees in an [N, C, H', W'] image."""
+    return [(Ellipsis, *_window(p, q, stride, out_hw)) for p in range(kernel[0]) for q in range(kernel[1])]
+
+
+def _zeros_like_padded(grad, padded_shape):
+    """The gradient of a padded input, in the memory order of ``grad``."""
+    return layout.in_order_of(grad, padded_shape, lambda shape: np.zeros(shape, dtype=grad.dtype))
 
 
 class MaxPool2d(Function):
@@ -224,9 +169,9 @@ class MaxPool2d(Function):
 
     def forward(self, x, kernel_size, stride=None, padding=0):
         kernel, stride, padding, out_hw = _pool_geometry("max_pool2d", x.shape, kernel_size, stride, padding)
-        xp = _pad(x, padding, value=-np.inf)
-        windows = [_window(p, q, stride, out_hw) for p in range(kernel[0]) for q in range(kernel[1])]
-        out = xp[windows[0]].copy()
+        xp = layout.padded(x, padding, value=-np.inf)
+        windows = _pool_windows(kernel, stride, out_hw)
+        out = xp[windows[0]].copy(order="K")  # keeps x's memory order
         for window in windows[1:]:
             np.maximum(out, xp[window], out=out)
         self.xp, self.out, self.windows, self.padding = xp, out, windows, padding
@@ -234,7 +179,7 @@ class MaxPool2d(Function):
         return out
 
     def backward(self, grad):
-        grad_xp = np.zeros(self.xp.shape, dtype=grad.dtype)
+        grad_xp = _zeros_like_padded(grad, self.xp.shape)
         unclaimed = None
         for window in self.windows:
             hit = self.xp[window] == self.out
@@ -256,21 +201,18 @@ class AvgPool2d(Function):
 
     def forward(self, x, kernel_size, stride=None, padding=0):
         kernel, stride, padding, out_hw = _pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding)
-        xp = _pad(x, padding)
-        out = None
-        for p in range(kernel[0]):
-            for q in range(kernel[1]):
-                window = xp[_window(p, q, stride, out_hw)]
-                out = window.copy() if out is None else out.__iadd__(window)
-        self.kernel, self.stride, self.padding = kernel, stride, padding
-        self.xp_shape, self.out_hw = xp.shape, out_hw
+        xp = layout.padded(x, padding)
+        windows = _pool_windows(kernel, stride, out_hw)
+        out = xp[windows[0]].copy(order="K")
+        for window in windows[1:]:
+            out += xp[window]
+        self.kernel, self.windows, self.padding, self.xp_shape = kernel, windows, padding, xp.shape
         out /= kernel[0] * kernel[1]
         return out
 
     def backward(self, grad):
         share = grad / (self.kernel[0] * self.kernel[1])
-        grad_xp = np.zeros(self.xp_shape, dtype=grad.dtype)
-        for p in range(self.kernel[0]):
-            for q in range(self.kernel[1]):
-                grad_xp[_window(p, q, self.stride, self.out_hw)] += share
+        grad_xp = _zeros_like_padded(grad, self.xp_shape)
+        for window in self.windows:
+            grad_xp[window] += share
         return _unpad(grad_xp, self.padding)

@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import random as _random
 from ..autograd import Function
+from . import layout
 
 
 class BatchNorm(Function):
@@ -71,11 +72,13 @@ class BatchNorm(Function):
 class Dropout(Function):
     """Inverted dropout: zero each element with probability p and scale survivors by
     1/(1 − p), so evaluation needs no rescaling. The mask is drawn from the global
-    generator (``chainrule.manual_seed``) unless one is given."""
+    generator (``chainrule.manual_seed``) unless one is given, one number per element
+    in the order the elements lie in memory (so the mask shares x's memory order)."""
 
     def forward(self, x, p=0.5, mask=None):
         if mask is None:
-            keep = _random.generator().random(x.shape, dtype=np.float32) >= p
+            draw = _random.generator().random
+            keep = layout.in_order_of(x, x.shape, lambda shape: draw(shape, dtype=np.float32)) >= p
             mask = keep.astype(x.dtype) * np.asarray(1.0 / (1.0 - p), dtype=x.dtype)
         self.mask = mask
         return x * mask
