@@ -28,6 +28,21 @@ def in_order_of(a: np.ndarray, shape, make) -> np.ndarray:
     return make(tuple(shape[axis] for axis in order)).transpose(np.argsort(order))
 
 
+def matching(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``b`` (of ``a``'s shape) in ``a``'s memory order: ``b`` itself where the orders
+    agree, else one copy, so that the work that follows reads both in the same order."""
+    if _moving_axes(b) == _moving_axes(a):
+        return b
+    out = np.empty_like(a, dtype=b.dtype)  # order='K': a's axis order, compact
+    out[...] = b
+    return out
+
+
+def _moving_axes(a: np.ndarray) -> tuple[int, ...]:
+    """The memory order of the axes longer than 1 (an axis of length 1 has any stride)."""
+    return tuple(axis for axis in memory_order(a) if a.shape[axis] > 1)
+
+
 def padded(a: np.ndarray, padding: tuple[int, int], value: float = 0.0) -> np.ndarray:
     """``a`` [N, C, H, W] with ``padding`` rows and columns of ``value`` on each side,
     in ``a``'s memory order."""
