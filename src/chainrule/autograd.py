@@ -78,7 +78,7 @@ class Function:
     Subclasses implement ``forward(self, *arrays, **options) -> ndarray`` and
     ``backward(self, grad) -> gradient or tuple of gradients`` (one per tensor
     input, ``None`` where an input needs none). Anything ``backward`` needs is
-    saved on ``self`` during ``forward``.
+    saved on ``self`` during ``forward``; ``self.recording`` says whether it will be needed.
     """
 
     #: Set on ops that are only defined for floating-point inputs.
@@ -103,12 +103,12 @@ class Function:
                         f"{a.dtype} and shape {a.shape}; convert it with .float()"
                     )
         fn = cls()
+        # Known before forward, so an op can skip saving what only its backward needs.
+        fn.needs_grad = needs_grad = [t.requires_grad for t in tensors] if _state.grad_enabled else None
         out = fn.forward(*arrays, **options)
-        needs_grad = [t.requires_grad for t in tensors]
-        if True in needs_grad and _state.grad_enabled:
+        if needs_grad is not None and True in needs_grad:
             result = Tensor._wrap(out, True)
             fn.inputs = tensors
-            fn.needs_grad = needs_grad
             result._ctx = fn
             return result
         return Tensor._wrap(out)
@@ -118,6 +118,11 @@ class Function:
 
     def backward(self, grad: np.ndarray):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    @property
+    def recording(self) -> bool:
+        """Whether this op's backward may run: grad mode is on and an input requires grad."""
+        return self.needs_grad is not None and True in self.needs_grad
 
     def release(self) -> None:
         """Drop the saved arrays and the links to the inputs: the graph is freed."""
