@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 DATA_DIR ?= $(wildcard ../shared/data/mnist)
 DEMO_ARGS ?= C2
 
-# The main job: lab C2, the C2 CNN against the C1 MLP on MNIST, 10 epochs each (about 3 min).
+# The main job: lab C2, the C2 CNN against the C1 MLP on MNIST, 10 epochs each (about 2 min).
 demo: $(STAMP)
 	$(BIN)/chainrule lab run $(DEMO_ARGS) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) --out runs/demo
 

@@ -67,7 +67,7 @@ def compare(ctx):
 LAB = Lab(
     id="C2", title="A first CNN on MNIST against the C1 feed-forward net",
     trains="C1 MLP 784-100-10 and the C2 CNN, Adam 0.001 cosine-annealed, batch 64, 10 epochs each",
-    expected="about 3 min",
+    expected="about 2 min",
     dataset="mnist", steps=STEPS,
     questions=[Question("For every layer: output shape and learnable parameters, checked against a model summary",
                         shapes),

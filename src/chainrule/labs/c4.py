@@ -106,7 +106,7 @@ def accuracy_plot(ctx):
 LAB = Lab(
     id="C4", title="The MNIST CNN with learning-rate decay",
     trains="C4 CNN (convs 4/8/12, dense 200), Adam 0.003: 4 000 iterations fixed, 6 000 with exponential decay",
-    expected="about 12 min", dataset="mnist", steps=STEPS,
+    expected="about 3 min", dataset="mnist", steps=STEPS,
     questions=[Question("The parameter count, layer by layer", parameters),
                Question("Flatten: how many units is that?", flattened),
                Question("Adam 0.003 at a fixed rate, 4 000+ iterations", fixed),

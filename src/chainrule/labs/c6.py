@@ -44,7 +44,7 @@ def test(ctx):
 LAB = Lab(
     id="C6", title="A deeper CNN with batch norm and dropout (Fashion-MNIST)",
     trains="C6 CNN (4 conv-BN-dropout blocks), Adam 0.001 cosine-annealed, batch 64, 15 epochs, 50k/10k train/validation",
-    expected="about 16 min", dataset="fashion-mnist", steps=STEPS, eval_split="validation", validation_size=10_000,
+    expected="about 11 min", dataset="fashion-mnist", steps=STEPS, eval_split="validation", validation_size=10_000,
     questions=[Question("The model", model),
                Question("Train/validation loss and accuracy per epoch", per_epoch),
                Question("Loss and accuracy curves side by side, and the judgement string",
