@@ -122,7 +122,8 @@ class Function:
     @property
     def recording(self) -> bool:
         """Whether this op's backward may run: grad mode is on and an input requires grad."""
-        return self.needs_grad is not None and True in self.needs_grad
+        needs_grad = getattr(self, "needs_grad", None)  # unset when forward is called outside apply
+        return needs_grad is not None and True in needs_grad
 
     def release(self) -> None:
         """Drop the saved arrays and the links to the inputs: the graph is freed."""

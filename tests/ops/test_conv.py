@@ -161,6 +161,27 @@ def test_max_pool2d_constant_input_sends_gradient_to_first_element():
     assert nonzero == [[0, 0], [0, 2], [2, 0], [2, 2]]
 
 
+@pytest.mark.parametrize("x, kernel, stride, padding", [
+    ([[1.0, np.nan], [3.0, 2.0]], 2, None, 0),                                  # NaN wins its window
+    ([[1.0, 2.0, np.nan], [3.0, 4.0, 1.0], [0.0, 1.0, 2.0]], 2, 1, 0),           # overlapping windows
+    ([[np.nan, 1.0, np.nan, 0.0], [np.nan, 2.0, -np.inf, -np.inf]], 2, None, 0),  # the last NaN; all −∞
+    ([[-np.inf, -np.inf], [-np.inf, -np.inf]], 2, 1, 1),                         # −∞ beats the padding
+], ids=["nan", "nan-overlapping", "nans-and-minus-inf", "minus-inf-padded"])
+def test_max_pool2d_non_finite_windows_follow_torch(x, kernel, stride, padding):
+    """A window's NaN is its maximum (the last NaN where there are several), and a window of
+    −∞ sends its gradient to its first real element, never to the padding, as in PyTorch."""
+    torch = pytest.importorskip("torch")
+    x = np.array(x)[None, None]
+    ours = cr.tensor(x, requires_grad=True)
+    out = F.max_pool2d(ours, kernel, stride, padding)
+    out.sum().backward()
+    theirs = torch.tensor(x, requires_grad=True)
+    expected = torch.nn.functional.max_pool2d(theirs, kernel, stride, padding)
+    expected.sum().backward()
+    np.testing.assert_array_equal(out.data, expected.detach().numpy())
+    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+
+
 def test_max_pool2d_padding_is_minus_infinity():
     torch = pytest.importorskip("torch")
     # all-negative input: zero padding would win every border window
@@ -182,6 +203,25 @@ def test_pool_errors(pool):
         pool(cr.randn(1, 1, 4, 4), 2, 2, 2)
     with pytest.raises(ValueError, match="pool2d.*4-d"):
         pool(cr.randn(4, 4), 2)
+
+
+# ------------------------------------------------- both weight-gradient products
+@pytest.fixture(params=["one product", "per row"])
+def weight_product(request, monkeypatch):
+    """Force the weight gradient onto one product or onto one product per output row."""
+    from chainrule.ops import conv
+
+    monkeypatch.setattr(conv, "_SKINNY_WEIGHT", 0 if request.param == "one product" else 10**9)
+    return request.param
+
+
+@pytest.mark.parametrize("case", CONV_CASES[:3], ids=_conv_id)
+def test_conv2d_weight_products_fd_and_parity(case, weight_product):
+    xs, ws, stride, padding = case
+    x, w, b = randn(*xs, seed=7), randn(*ws, seed=8), randn(ws[0], seed=9)
+    fd_check(_conv(stride, padding), x, w, b)
+    parity(_conv(stride, padding), _torch_conv(stride, padding),
+           x.astype(np.float32), w.astype(np.float32), b.astype(np.float32))
 
 
 # ------------------------------------------------- memory order between layers

@@ -117,9 +117,18 @@ def test_ctrl_c_can_return_the_history_marked_interrupted(tmp_path):
     assert load_checkpoint(tmp_path).iteration == 3
 
 
+@pytest.fixture
+def python_sigint():
+    """Python's own SIGINT handler, which the Trainer takes over. A shell that starts the tests
+    in the background leaves SIGINT ignored, and the Trainer then leaves it alone."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals need the main thread")
 @pytest.mark.parametrize("during", ["update", "forward"])
-def test_a_real_sigint_never_cuts_an_iteration_in_half(tmp_path, reference, during):
+def test_a_real_sigint_never_cuts_an_iteration_in_half(tmp_path, reference, during, python_sigint):
     """SIGINT in the optimiser update is held until the update is complete; in the forward
     pass it rolls the iteration back. Either way the checkpoint is at an iteration boundary."""
     parts = run_parts(seed=0)

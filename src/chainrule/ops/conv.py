@@ -128,7 +128,7 @@ def _weight_grad(grad_rows, patches, rows: int) -> np.ndarray:
     afterwards, it runs two to three times as fast. Larger weights take one product.
     """
     if grad_rows.shape[0] * patches.shape[0] > _SKINNY_WEIGHT:
-        return (patches @ grad_rows.T).T  # OpenBLAS runs this orientation 5-10 % faster here
+        return grad_rows @ patches.T
     per_row = np.matmul(grad_rows.reshape(grad_rows.shape[0], rows, -1).transpose(1, 0, 2),
                         patches.reshape(patches.shape[0], rows, -1).transpose(1, 2, 0))
     return per_row.sum(axis=0)
@@ -198,7 +198,8 @@ class MaxPool2d(Function):
         for window in windows[1:]:
             np.maximum(out, xp[window], out=out)
         if self.recording:
-            self.first = _first_maximum(xp, out, windows)
+            self.first = (_first_maximum(xp, out, windows) if np.isfinite(out).all()  # NaN and −∞ are rare
+                          else _first_maximum_as_torch(xp, out, windows, x.shape[2:], padding))
             self.windows, self.padding, self.xp_shape = windows, padding, xp.shape
             self.overlapping = stride[0] < kernel[0] or stride[1] < kernel[1]
             # Windows that tile the input exactly write every element of its gradient.
@@ -219,13 +220,33 @@ class MaxPool2d(Function):
 
 
 def _first_maximum(xp, out, windows) -> np.ndarray:
-    """For each output, the index of the first window position that holds its maximum."""
+    """For each output, the index of the first window position that holds its maximum
+    (right wherever the maximum is finite: padding, at −∞, then never holds it)."""
     if len(windows) == 1:
         return np.zeros_like(out, dtype=np.uint8)
     first = np.not_equal(xp[windows[-2]], out).astype(np.uint8 if len(windows) <= 256 else np.int32)
     for window in reversed(windows[:-2]):
         first += 1
         first *= np.not_equal(xp[window], out)
+    return first
+
+
+def _first_maximum_as_torch(xp, out, windows, hw, padding) -> np.ndarray:
+    """The window position PyTorch picks, NaN and −∞ included: scanning the window's real
+    (unpadded) elements in order from the first, it moves to any element that is greater
+    than the maximum so far or is NaN; an all −∞ window keeps its first real element."""
+    (ph, pw), (h, w) = padding, hw
+    real = np.zeros((h + 2 * ph, w + 2 * pw), dtype=bool)
+    real[ph:ph + h, pw:pw + w] = True
+    first = np.zeros(out.shape, dtype=np.int32)
+    for k in reversed(range(len(windows))):  # the first real position of each window
+        first[..., real[windows[k][1:]]] = k
+    best = np.full(out.shape, -np.inf, dtype=out.dtype)
+    for k, window in enumerate(windows):
+        value = xp[window]
+        take = ((value > best) | np.isnan(value)) & real[window[1:]]
+        first[take] = k
+        best[take] = value[take]
     return first
 
 
