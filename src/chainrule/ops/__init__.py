@@ -10,6 +10,9 @@
 | conv          | conv2d, max_pool2d, avg_pool2d                                   |
 | norm          | batch_norm, dropout                                              |
 | loss          | fused, numerically stable losses                                 |
+
+``layout`` is not an op: it allocates arrays in another array's memory order, which keeps
+convolution outputs batch-last in memory from one layer to the next (see ``conv``).
 """
 
 from . import activation, arithmetic, conv, elementwise, loss, norm, reduce, shape  # noqa: F401
