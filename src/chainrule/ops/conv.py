@@ -109,7 +109,7 @@ class _Patches:
         patches = np.empty((c, *self.kernel, *self.out_hw, n), dtype=x.dtype)
         for p, q, (rows, cols) in self.windows:
             patches[:, p, q] = image[:, rows, cols]
-        return patches.reshape(patches.shape[0] * self.kernel[0] * self.kernel[1], -1)
+        return patches.reshape(c * self.kernel[0] * self.kernel[1], -1)
 
     def scatter(self, grad_patches):
         n, c = self.x_shape[:2]
@@ -171,8 +171,9 @@ def _pool_windows(kernel, stride, out_hw) -> list[tuple]:
     return [(Ellipsis, *_window(p, q, stride, out_hw)) for p in range(kernel[0]) for q in range(kernel[1])]
 
 
-def _zeros_like_padded(out, padded_shape, dtype, make=np.zeros):
-    """The gradient of a padded input, in the memory order of the pooled output ``out``."""
+def _padded_gradient(out, padded_shape, dtype, make=np.zeros):
+    """An array for the gradient of a padded input (zeros unless ``make`` says otherwise),
+    in the memory order of the pooled output ``out``."""
     return layout.in_order_of(out, padded_shape, lambda shape: make(shape, dtype=dtype))
 
 
@@ -210,7 +211,7 @@ class MaxPool2d(Function):
     def backward(self, grad):
         first = self.first
         grad = layout.matching(first, grad)
-        grad_xp = _zeros_like_padded(first, self.xp_shape, grad.dtype, np.empty if self.tiling else np.zeros)
+        grad_xp = _padded_gradient(first, self.xp_shape, grad.dtype, np.empty if self.tiling else np.zeros)
         for k, window in enumerate(self.windows):
             if self.overlapping:
                 grad_xp[window] += grad * (first == k)
@@ -221,7 +222,7 @@ class MaxPool2d(Function):
 
 def _first_maximum(xp, out, windows) -> np.ndarray:
     """For each output, the index of the first window position that holds its maximum
-    (right wherever the maximum is finite: padding, at −∞, then never holds it)."""
+    (exact wherever the maximum is finite: the padding, at −∞, then never holds it)."""
     if len(windows) == 1:
         return np.zeros_like(out, dtype=np.uint8)
     first = np.not_equal(xp[windows[-2]], out).astype(np.uint8 if len(windows) <= 256 else np.int32)
@@ -267,7 +268,7 @@ class AvgPool2d(Function):
 
     def backward(self, grad):
         share = layout.matching(self.out, grad) / (self.kernel[0] * self.kernel[1])
-        grad_xp = _zeros_like_padded(self.out, self.xp_shape, share.dtype)
+        grad_xp = _padded_gradient(self.out, self.xp_shape, share.dtype)
         for window in self.windows:
             grad_xp[window] += share
         return _unpad(grad_xp, self.padding)
