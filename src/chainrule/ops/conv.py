@@ -146,8 +146,8 @@ class Conv2d(Function):
         if c != in_c:
             raise ValueError(f"conv2d: input has {c} channels (shape {x.shape}) but the weight "
                              f"{weight.shape} expects {in_c}")
-        patches = _Patches(x.shape, (kh, kw), stride, padding, (oh, ow))
-        self.patches, self.weight, self.layout = patches.gather(x), weight, patches
+        self.im2col = _Patches(x.shape, (kh, kw), stride, padding, (oh, ow))
+        self.patches, self.weight = self.im2col.gather(x), weight
         out = weight.reshape(out_c, -1) @ self.patches  # [O, OH·OW·N]
         if bias is not None:
             out += bias[:, None]
@@ -162,7 +162,7 @@ class Conv2d(Function):
         if len(self.needs_grad) == 3:
             grads.append(grad_rows.sum(axis=1) if self.needs_grad[2] else None)
         if self.needs_grad[0]:
-            grads[0] = self.layout.scatter(weight.reshape(out_c, -1).T @ grad_rows)
+            grads[0] = self.im2col.scatter(weight.reshape(out_c, -1).T @ grad_rows)
         return tuple(grads)
 
 
