@@ -1,0 +1,65 @@
+"""The benchmark scripts run and report (smoke runs of a few batches; no timing is asserted)."""
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BENCHMARKS = REPO / "benchmarks"
+DATA = REPO.parent / "shared" / "data"
+
+needs_data = pytest.mark.skipif(not (DATA / "mnist").is_dir(), reason=f"{DATA / 'mnist'} is not present")
+
+
+def bench(script, *args):
+    done = subprocess.run([sys.executable, str(BENCHMARKS / script), *args, "--data-dir", str(DATA)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@needs_data
+def test_run_reports_both_frameworks(tmp_path):
+    out = tmp_path / "bench.json"
+    bench("run.py", "--models", "M1", "--batches", "2", "--test-samples", "100", "--json", str(out))
+    runs = json.loads(out.read_text())["runs"]
+    assert {(r["model"], r["framework"]) for r in runs} == {("M1", "chainrule"), ("M1", "torch")}
+    for r in runs:
+        assert r["batches"] == 2 and r["seconds"] > 0 and r["test_samples"] == 100
+
+
+@needs_data
+def test_ops_lists_the_ops_of_a_step():
+    text = bench("ops.py", "M1", "--batches", "2")
+    assert "Linear forward [100, 784]" in text and "Sigmoid backward [100, 200]" in text
+    assert text.splitlines()[-1].startswith("ops ")
+
+
+@needs_data
+def test_compare_alternates_a_revision_with_the_working_tree():
+    text = bench("compare.py", "M1", "--steps", "4", "--base", "HEAD")
+    assert "new/base (HEAD): paired median" in text
+    assert [line.split()[0] for line in text.splitlines()[2:4]] == ["base", "new"]
+
+
+def test_compare_rejects_an_unknown_revision():
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "compare.py"), "M1", "--base", "no-such-revision"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "git archive no-such-revision failed" in done.stderr
+
+
+def test_the_engine_imports_itself_only_relatively():
+    """compare.py loads a second copy of the package under another name; an absolute
+    ``import chainrule`` inside it would silently mix the two engines."""
+    absolute = []
+    for path in (REPO / "src" / "chainrule").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0
+                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            absolute += [f"{path.relative_to(REPO)}:{node.lineno}" for name in names
+                         if name.split(".")[0] == "chainrule"]
+    assert absolute == []
