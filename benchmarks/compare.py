@@ -18,7 +18,6 @@ the same code give ratios within about 2 % of 1.
 from __future__ import annotations
 
 import argparse
-import importlib
 import io
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from run import REPO, default_data_dir
-from workloads import WORKLOADS
+from workloads import WORKLOADS, _chainrule_setup
 
 WARMUP = 5
 
@@ -44,24 +43,6 @@ def extract_revision(revision: str, into: Path) -> None:
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(into, filter="data")
     (into / "src" / "chainrule").rename(into / "chainrule_base")
-
-
-def training_step(package: str, w, seed: int = 0):
-    """One training step of workload ``w`` built with the engine ``package``."""
-    cr = importlib.import_module(package)
-    models = importlib.import_module(package + ".models")
-    cr.manual_seed(seed)
-    model = models.build(w.arch)
-    loss_fn = cr.nn.CrossEntropyLoss() if w.loss == "cross_entropy" else cr.nn.HalfMSELoss()
-    opt = (cr.optim.Adam(model.parameters(), lr=w.lr) if w.optimizer == "adam"
-           else cr.optim.SGD(model.parameters(), lr=w.lr))
-
-    def step(x, t):
-        opt.zero_grad()
-        loss_fn(model(cr.from_numpy(x)), cr.from_numpy(t)).backward()
-        opt.step()
-
-    return step
 
 
 def alternate(steps: dict, batches, rounds: int) -> dict[str, np.ndarray]:
@@ -81,7 +62,7 @@ def summarize(times: dict[str, np.ndarray], base: str) -> str:
     lines = [f"{'':>6} {'min':>8} {'p10':>8} {'median':>8}  ms per step"]
     for name, t in times.items():
         ms = t * 1e3
-        lines.append(f"{name:>6} {ms.min():8.2f} {np.percentile(ms, 10):8.2f} {np.median(ms):8.2f}")
+        lines.append(f"{name:>6} {ms.min():8.3f} {np.percentile(ms, 10):8.3f} {np.median(ms):8.3f}")
     b, n = times["base"], times["new"]
     lines.append(f"new/base ({base}): paired median {np.median(n / b):.3f}, "
                  f"ratio of medians {np.median(n) / np.median(b):.3f}, of minima {n.min() / b.min():.3f}")
@@ -113,7 +94,8 @@ def main(argv=None) -> None:
         targets = train.y if w.loss == "cross_entropy" else np.eye(10, dtype=np.float32)[train.y]
         batches = [(train.x[i:i + w.batch_size], targets[i:i + w.batch_size])
                    for i in range(0, 20 * w.batch_size, w.batch_size)]
-        steps = {"base": training_step("chainrule_base", w), "new": training_step("chainrule", w)}
+        steps = {name: _chainrule_setup(w, 0, package)[1]
+                 for name, package in (("base", "chainrule_base"), ("new", "chainrule"))}
         alternate(steps, batches, WARMUP)
         times = alternate(steps, batches, args.steps)
     print(f"{w.key}: {w.description}; {args.steps} steps each, alternating")

@@ -9,6 +9,7 @@ accuracy is computed afterwards, in eval mode, and is not timed.
 
 from __future__ import annotations
 
+import importlib
 import math
 import time
 from dataclasses import dataclass
@@ -58,9 +59,10 @@ def batch_count(w: Workload, n: int, cap: int | None) -> int:
 # Each setup returns (model, step, predict): step(x, t) trains on one batch of
 # NumPy arrays and returns the loss tensor; predict(x) gives NumPy logits.
 
-def _chainrule_setup(w: Workload, seed: int):
-    import chainrule as cr
-    from chainrule import models, nn, optim
+def _chainrule_setup(w: Workload, seed: int, package: str = "chainrule"):
+    """``package`` names the engine: compare.py loads a second copy under another name."""
+    cr = importlib.import_module(package)
+    models, nn, optim = (importlib.import_module(f"{package}.{name}") for name in ("models", "nn", "optim"))
 
     cr.manual_seed(seed)
     model = models.build(w.arch)
