@@ -228,6 +228,23 @@ def test_no_grad_as_decorator_and_enable_grad_inside():
     assert cr.is_grad_enabled()
 
 
+def test_no_grad_as_a_bare_decorator_and_in_recursion():
+    x = _leaf([1.0, 2.0])
+
+    @cr.no_grad
+    def doubled(t):
+        return t * 2
+
+    @cr.enable_grad()
+    def recording(depth):  # each call restores what the one before it set
+        return recording(depth - 1) if depth else (x * 2).requires_grad
+
+    assert not doubled(x).requires_grad and cr.is_grad_enabled()
+    with cr.no_grad():
+        assert recording(3) and not cr.is_grad_enabled()
+    assert cr.is_grad_enabled()
+
+
 def test_no_grad_restores_state_after_an_exception():
     with pytest.raises(ValueError):
         with cr.no_grad():
@@ -313,6 +330,67 @@ def test_in_place_update_outside_no_grad_raises(op):
     y = w * 2
     with pytest.raises(RuntimeError, match="in-place"):
         getattr(y, op)(1.0)
+
+
+def test_backward_refuses_an_array_changed_in_place_after_the_forward_pass():
+    # PyTorch raises here too; without the check the gradient would use the new weight
+    lin = nn.Linear(2, 1, bias=False)
+    lin.weight.copy_(np.array([[1.0, 2.0]]))
+    x = _leaf([[3.0, 4.0]], dtype=cr.float32)
+    loss = lin(x).sum()
+    with cr.no_grad():
+        lin.weight -= 1.0
+    with pytest.raises(RuntimeError, match=r"arrays Linear saved .*\(weight, shape \[1, 2\]\) was modified by an in-place"):
+        loss.backward()
+
+
+@pytest.mark.parametrize("change", [
+    lambda t: t.__iadd__(1.0), lambda t: t.__imul__(2.0), lambda t: t.zero_(), lambda t: t.fill_(3.0),
+    lambda t: t.copy_(np.ones(t.shape)),
+], ids=["+=", "*=", "zero_", "fill_", "copy_"])
+def test_every_in_place_method_is_noticed(change):
+    x = _leaf([1.0, 2.0])
+    y = x.exp()  # its backward pass reads its output
+    with cr.no_grad():
+        change(y)
+    with pytest.raises(RuntimeError, match="Exp saved"):
+        y.sum().backward()
+
+
+def test_a_change_through_a_view_is_noticed():
+    x = _leaf([[1.0, 2.0], [3.0, 4.0]])
+    h = x * 1.0
+    y = h * h
+    with cr.no_grad():
+        view = h.reshape(4)
+        view += 1.0
+    with pytest.raises(RuntimeError, match="Mul saved"):
+        y.sum().backward()
+
+
+def test_an_optimizer_step_is_an_in_place_change():
+    w = _leaf([1.0, 2.0])
+    opt = cr.optim.SGD([w], lr=0.1)
+    loss = (w * w).sum()
+    loss.backward(retain_graph=True)
+    opt.step()
+    with pytest.raises(RuntimeError, match="Mul saved"):
+        loss.backward()
+
+
+def test_changes_that_no_backward_pass_reads_are_allowed():
+    x = _leaf([1.0, 2.0])
+    y = x + 1.0  # addition saves nothing
+    z = (y * 3.0).sum()
+    with cr.no_grad():
+        x += 5.0
+    z.backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    w = _leaf([1.0, 2.0])  # and a change made before the forward pass is just the new value
+    with cr.no_grad():
+        w *= 2.0
+    (w * w).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [4.0, 8.0])
 
 
 def test_in_place_on_a_plain_tensor_is_allowed():

@@ -179,3 +179,18 @@ def test_in_place_keeps_the_dtype():
     with pytest.raises(Exception):
         t += 0.5  # same_kind casting: an int tensor cannot hold a float result
     assert t.tolist() == [1, 2]
+
+
+def test_zero_dimensional_results_are_arrays_that_take_in_place_ops():
+    # a full reduction or an integer index gave a NumPy scalar, which rejected out= and +=
+    x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    total = x.detach().sum().numpy()
+    assert isinstance(total, np.ndarray) and total.shape == ()
+    np.testing.assert_allclose(cr.tensor(0.5).sigmoid().item(), 1 / (1 + np.exp(-0.5)), rtol=1e-6)
+    x[0, 0].sigmoid().backward()
+    np.testing.assert_allclose(x.grad.data, [[0.19661193, 0.0], [0.0, 0.0]], rtol=1e-6)
+    hits = (cr.tensor([1, 2, 3]) == cr.tensor([1, 0, 3])).sum()
+    hits += (cr.tensor([1, 2]) == cr.tensor([1, 2])).sum()
+    assert hits.item() == 4
+    total = cr.tensor([1.0, 2.0]).sum()
+    assert total.zero_().item() == 0.0 and total.fill_(2.5).item() == 2.5

@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 
 import numpy as np
 
 from .tensor import Tensor
 
-class _GradMode(threading.local):
+class _GradState(threading.local):
     grad_enabled = True  # per thread, like PyTorch's grad mode
 
 
-_state = _GradMode()
+_state = _GradState()
 
 
 def is_grad_enabled() -> bool:
@@ -35,24 +36,93 @@ def is_grad_enabled() -> bool:
     return _state.grad_enabled
 
 
-@contextlib.contextmanager
-def _grad_mode(enabled: bool):
-    previous = is_grad_enabled()
-    _state.grad_enabled = enabled
-    try:
-        yield
-    finally:
-        _state.grad_enabled = previous
+class _SetGradMode(contextlib.ContextDecorator):
+    """Sets grad mode for a ``with`` block or a decorated function, and restores it after."""
+
+    enabled: bool
+
+    def __new__(cls, func=None):
+        self = super().__new__(cls)
+        return self(func) if callable(func) else self  # bare @no_grad, as PyTorch allows
+
+    def __enter__(self):
+        self.previous = _state.grad_enabled
+        _state.grad_enabled = self.enabled
+
+    def __exit__(self, *exc):
+        _state.grad_enabled = self.previous
+        return False
+
+    def _recreate_cm(self):  # a fresh one per call of a decorated function, so recursion restores correctly
+        return type(self)()
 
 
-def no_grad():
-    """Context manager (and decorator) that stops graph recording, like ``torch.no_grad``."""
-    return _grad_mode(False)
+class no_grad(_SetGradMode):
+    """Stops graph recording in a ``with`` block or a decorated function (``@no_grad()`` or
+    ``@no_grad``), like ``torch.no_grad``."""
+
+    enabled = False
 
 
-def enable_grad():
-    """Context manager that turns graph recording back on inside ``no_grad``."""
-    return _grad_mode(True)
+class enable_grad(_SetGradMode):
+    """Turns graph recording back on inside ``no_grad``, like ``torch.enable_grad``."""
+
+    enabled = True
+
+
+# ------------------------------------------------------ in-place writes
+# An op saves arrays for its backward pass (its inputs, its output, masks). If one of
+# them is overwritten in place between the forward and the backward pass, the
+# gradient comes out silently wrong. PyTorch counts versions per tensor storage; here
+# every in-place write through the library's API (a tensor's in-place operators and
+# ``*_`` methods, optimiser steps, ``nn.init``, ``load_state_dict``) ticks one global
+# clock and notes the memory it wrote. An op records the clock when it runs; if the
+# clock has not moved by the time its backward pass comes, nothing was written (the
+# usual case, one integer comparison), otherwise its saved arrays are checked.
+_clock = 0
+_written: dict[int, list] = {}  # id of the array owning some memory -> [weak reference to it, clock of its last write]
+
+
+def note_inplace_write(*arrays: np.ndarray) -> None:
+    """Record that ``arrays`` (or memory they share) were just written in place."""
+    global _clock
+    _clock += 1
+    for array in arrays:
+        owner = array if array.base is None else _owner(array)  # (an optimiser's parameters own their memory)
+        if owner is None:
+            continue
+        entry = _written.get(id(owner))
+        if entry is not None and entry[0]() is owner:
+            entry[1] = _clock
+        else:  # the entry goes when the array does, before its id can be reused
+            key = id(owner)
+            _written[key] = [weakref.ref(owner, lambda _, key=key: _written.pop(key, None)), _clock]
+
+
+def _last_write(owner: np.ndarray) -> int:
+    entry = _written.get(id(owner))
+    return entry[1] if entry is not None and entry[0]() is owner else -1
+
+
+def _owner(array):
+    """The ndarray that owns ``array``'s memory (views share their owner's); None if it is not an ndarray."""
+    while isinstance(array, np.ndarray) and isinstance(array.base, np.ndarray):
+        array = array.base
+    return array if isinstance(array, np.ndarray) else None
+
+
+def _check_saved_arrays(fn: "Function") -> None:
+    """Raise if an array ``fn`` saved for its backward pass was written in place after ``fn`` ran."""
+    for name, value in vars(fn).items():
+        for array in value if isinstance(value, (tuple, list)) else (value,):
+            owner = _owner(array)
+            if owner is not None and _last_write(owner) > fn.clock:
+                raise RuntimeError(
+                    f"one of the arrays {fn.name} saved for its backward pass ({name}, shape "
+                    f"{list(array.shape)}) was modified by an in-place operation after {fn.name} ran, so "
+                    f"its gradient would be wrong. Change a copy (.clone()) instead, or make the "
+                    f"in-place change after backward()."
+                )
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -84,7 +154,7 @@ class Function:
     #: Set on ops that are only defined for floating-point inputs.
     float_only = True
 
-    __slots__ = ("inputs", "needs_grad", "__dict__")
+    __slots__ = ("inputs", "needs_grad", "clock", "__dict__")
 
     @classmethod
     def apply(cls, *inputs, **options):
@@ -109,6 +179,7 @@ class Function:
         if needs_grad is not None and True in needs_grad:
             result = Tensor._wrap(out, True)
             fn.inputs = tensors
+            fn.clock = _clock
             result._ctx = fn
             return result
         return Tensor._wrap(out)
@@ -206,6 +277,8 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
                 node.grad = Tensor._wrap(np.array(g))
             else:
                 node.grad.data += g
+        if fn.clock != _clock:
+            _check_saved_arrays(fn)
         input_grads = fn.backward(g)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)

@@ -83,7 +83,7 @@ def summary(model, input_size, dtype=np.float32) -> ModelSummary:
         for handle in handles:
             handle.remove()
         for buffer, value in saved_buffers:
-            buffer.data[...] = value
+            buffer.copy_(value)
         for module, mode in modes:
             object.__setattr__(module, "training", mode)
     params = list(model.parameters())

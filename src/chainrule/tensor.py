@@ -65,7 +65,9 @@ class Tensor:
     def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> "Tensor":
         """Fast path for the library's own results: no conversion, no checks."""
         t = object.__new__(cls)
-        t.data = array
+        # A full reduction or an integer index gives a NumPy scalar; a 0-d array keeps
+        # in-place operations (out=...) and .numpy() working, as on any other tensor.
+        t.data = array if type(array) is np.ndarray else np.asarray(array)
         t.requires_grad = requires_grad
         t.grad = None
         t._ctx = None
@@ -266,6 +268,13 @@ class Tensor:
                 "wrap it in `with chainrule.no_grad():`"
             )
         op(self.data, other.data if isinstance(other, Tensor) else other, out=self.data, casting="same_kind")
+        return self._written()
+
+    def _written(self) -> "Tensor":
+        """Note an in-place write, so that a backward pass that needs the old values refuses to run."""
+        from .autograd import note_inplace_write
+
+        note_inplace_write(self.data)
         return self
 
     def __iadd__(self, other):
@@ -282,18 +291,18 @@ class Tensor:
 
     def zero_(self) -> "Tensor":
         self.data[...] = 0
-        return self
+        return self._written()
 
     def fill_(self, value) -> "Tensor":
         self.data[...] = value
-        return self
+        return self._written()
 
     def copy_(self, src) -> "Tensor":
         src = np.asarray(src.data if isinstance(src, Tensor) else src)
         if src.shape != self.data.shape:
             raise ValueError(f"copy_: source has shape {src.shape}, destination {self.shape}")
         self.data[...] = src
-        return self
+        return self._written()
 
     # ------------------------------------------------- comparisons (no grad)
     def _compare(self, op, other):

@@ -138,6 +138,22 @@ def test_bce_at_zero_and_one_parity():
            lambda p, t: TF.binary_cross_entropy(p, t, reduction="none"), p, t, requires_grad=[True, False])
 
 
+def test_bce_target_gradient_is_minus_logit_unclamped():
+    # ∂/∂t = log(1 − p) − log p: ±inf at p = 1 and 0, and past the forward's −100 clamp
+    # for a denormal p (−log 1e-45 ≈ 103.6), as in PyTorch
+    TF = _torch_f()
+    import torch
+
+    for dtype in (np.float32, np.float64):
+        p, t = np.array([0.0, 1.0, 1e-45, 0.3], dtype), np.array([0.5, 0.5, 0.5, 0.2], dtype)
+        ct = cr.tensor(t, requires_grad=True)
+        F.binary_cross_entropy(cr.tensor(p), ct).backward()
+        tt = torch.tensor(t, requires_grad=True)
+        TF.binary_cross_entropy(torch.tensor(p), tt).backward()
+        np.testing.assert_allclose(ct.grad.data, tt.grad.numpy(), rtol=1e-6)
+        assert ct.grad.data[0] == np.inf and ct.grad.data[1] == -np.inf
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_bce_with_logits_parity(reduction):
     TF = _torch_f()

@@ -297,7 +297,7 @@ class Module:
         if problems:
             raise ValueError(f"error(s) loading state_dict for {type(self).__name__}: " + "; ".join(problems))
         for key, value in arrays.items():
-            own[key].data[...] = value
+            own[key].copy_(value)
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr

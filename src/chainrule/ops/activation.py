@@ -17,7 +17,7 @@ class Sigmoid(Function):
     def forward(self, x):
         # e⁻ˣ overflows to inf for x < −88 (float32), giving exactly 0: the right limit.
         with np.errstate(over="ignore"):
-            out = np.exp(-x)
+            out = np.exp(-x, out=np.empty_like(x))  # an array even for 0-d x (a ufunc gives a scalar)
         out += 1
         np.reciprocal(out, out=out)
         self.out = out

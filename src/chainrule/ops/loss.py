@@ -156,14 +156,17 @@ class BinaryCrossEntropy(Function):
             log_p = np.maximum(np.log(p), _LOG_FLOOR)
             log_q = np.maximum(np.log1p(-p), _LOG_FLOOR)
         self.p, self.target, self.reduction = p, target, reduction
-        self.log_p, self.log_q = log_p, log_q
         return np.asarray(_reduce(-(target * log_p + (1 - target) * log_q), reduction), dtype=p.dtype)
 
     def backward(self, grad):
         p, t = self.p, self.target
         grad = _scale(grad, self.reduction, p.size)
         grad_p = grad * (p - t) / np.maximum((1 - p) * p, 1e-12)
-        return grad_p, grad * (self.log_q - self.log_p)
+        if not self.needs_grad[1]:
+            return grad_p, None
+        # ∂/∂t = log(1 − p) − log p = −logit(p), unclamped as in PyTorch: ±inf at p = 0 or 1.
+        with np.errstate(divide="ignore"):
+            return grad_p, grad * (np.log1p(-p) - np.log(p))
 
 
 class BinaryCrossEntropyWithLogits(Function):

@@ -6,7 +6,7 @@ import copy
 
 import numpy as np
 
-from ..autograd import enable_grad, no_grad
+from ..autograd import enable_grad, no_grad, note_inplace_write
 from ..tensor import Tensor
 
 
@@ -59,6 +59,7 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is not None:
                         self._update(p, p.grad.data, group, self.state.setdefault(p, {}))
+        note_inplace_write(*(p.data for group in self.param_groups for p in group["params"]))
         return loss
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict, state: dict) -> None:

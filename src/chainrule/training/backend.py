@@ -81,7 +81,7 @@ class ChainruleBackend:
     def restore_buffers(buffers, saved) -> None:
         for b, array in zip(buffers, saved):
             if b.data.shape == array.shape and b.data.dtype == array.dtype:
-                b.data[...] = array
+                b.copy_(array)
             else:
                 b.data = array.copy()
 
