@@ -3,6 +3,12 @@
 
 Call ``step()`` once per epoch or once per iteration; the exercises count
 iterations (C4's decay is stepped after every mini-batch).
+
+A scheduler built to resume (``last_epoch = k ≥ 0``, the groups holding ``initial_lr``) takes
+one step in its constructor, k → k+1, as PyTorch's does. The chainable schedules (which scale
+the optimiser's current rate: ExponentialLR, CosineAnnealingLR) keep the rate in that step;
+the closed-form ones (LambdaLR, ExpDecayLR) set η(k+1); StepLR decays if k+1 is a multiple of
+its step size.
 """
 
 from __future__ import annotations
@@ -14,6 +20,10 @@ from .optimizer import Optimizer
 
 
 class LRScheduler:
+    # True only during the constructor's step (see _initial_step); a class default so that a
+    # state saved without it still loads.
+    _is_initial: bool = False
+
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
@@ -23,8 +33,18 @@ class LRScheduler:
                 group.setdefault("initial_lr", group["lr"])
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """The constructor's step, last_epoch k → k+1, with ``_is_initial`` set: a chainable
+        schedule then keeps the optimiser's rates, so that resuming (k ≥ 0) continues from the
+        loaded rates instead of applying one more decay (PyTorch's rule)."""
         self._step_count = 0
-        self.step()
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self) -> list[float]:
         raise NotImplementedError
@@ -61,7 +81,7 @@ class StepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """η ← γ·η every step."""
+    """η ← γ·η every step but the constructor's."""
 
     def __init__(self, optimizer, gamma: float, last_epoch: int = -1):
         self.gamma = gamma
@@ -69,12 +89,16 @@ class ExponentialLR(LRScheduler):
 
     def get_lr(self):
         lrs = [g["lr"] for g in self.optimizer.param_groups]
-        return lrs if self.last_epoch == 0 else [lr * self.gamma for lr in lrs]
+        return lrs if self._is_initial else [lr * self.gamma for lr in lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
     """η_t = η_min + ½(η_0 − η_min)(1 + cos(π t / T_max)), computed by PyTorch's
-    recursive form so the two agree to the last bit."""
+    recursive form so the two agree to the last bit: each step scales η_{t−1} − η_min by
+    (1 + cos(π t / T_max)) / (1 + cos(π (t−1) / T_max)), and the step after a minimum
+    (t − 1 − T_max a multiple of 2·T_max, where that ratio is 0/0) adds
+    ½(η_0 − η_min)(1 − cos(π / T_max)). The constructor's step keeps the optimiser's rate, so a
+    resumed schedule (last_epoch ≥ 0) recurses from the rate it is given."""
 
     def __init__(self, optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
         self.T_max, self.eta_min = T_max, eta_min
@@ -82,8 +106,10 @@ class CosineAnnealingLR(LRScheduler):
 
     def get_lr(self):
         groups, t, T = self.optimizer.param_groups, self.last_epoch, self.T_max
-        if t == 0:
+        if self._is_initial:
             return [g["lr"] for g in groups]
+        # Only a get_lr() called by hand straight after the constructor gets here (PyTorch's
+        # closed form, kept so that the call answers as PyTorch's does).
         if self._step_count == 1 and t > 0:
             return [self.eta_min + (base - self.eta_min) * (1 + math.cos(t * math.pi / T)) / 2
                     for base in self.base_lrs]
@@ -128,6 +154,8 @@ class ExpDecayLR(LRScheduler):
     """Exponential decay to a floor (exercise C4), stepped per iteration:
 
         η(t) = η_min + (η_max − η_min) · e^(−t/τ),   η_max = the optimiser's initial rate.
+
+    Closed form, like LambdaLR (its PyTorch twin): built with last_epoch = k it sets η(k+1).
     """
 
     def __init__(self, optimizer, tau: float, eta_min: float = 0.0, last_epoch: int = -1):
