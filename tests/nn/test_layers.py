@@ -156,6 +156,15 @@ def test_flatten_default_keeps_the_batch():
     assert nn.Flatten()(cr.zeros(8, 3, 4, 5)).shape == torch.nn.Flatten()(torch.zeros(8, 3, 4, 5)).shape == (8, 60)
 
 
+@pytest.mark.parametrize("shape", [(3,), ()], ids=["1d", "0d"])
+def test_flatten_default_needs_a_batch_dimension_like_torch(shape):
+    # start_dim=1 does not exist on a 1-d (or 0-d) input: no silent wrap to dim 0
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        torch.nn.Flatten()(torch.zeros(shape))
+    with pytest.raises(IndexError, match=rf"^flatten: dim 1 is out of range for a {len(shape)}-d tensor"):
+        nn.Flatten()(cr.zeros(*shape))
+
+
 def test_dropout_in_eval_mode_is_the_identity():
     layer = nn.Dropout(0.3).eval()
     x = _x(10, 20)

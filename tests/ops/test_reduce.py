@@ -146,10 +146,97 @@ def test_random_max_dim_matches_torch(case, seed):
 
 
 # ------------------------------------------------------------------ errors and dtypes
+X = randn(2, 3, 4, seed=8)
+S = np.array(1.5)  # a 0-d tensor: PyTorch lets reductions use dims 0 and -1 on it
+
+
+OUT_OF_RANGE = {"3": (X, 3), "-4": (X, -4), "tuple_5": (X, (0, 5)), "0d_1": (S, 1), "0d_-2": (S, -2)}
+
+
+@pytest.mark.parametrize("name,case", [(n, c) for n in ["sum", "mean", "amax", "max"] for c in OUT_OF_RANGE
+                                       if not (n == "max" and c == "tuple_5")])  # max takes one dim only
+def test_dim_out_of_range_raises_index_error_like_torch(name, case):
+    torch = pytest.importorskip("torch")
+    x, dim = OUT_OF_RANGE[case]
+    bad = dim[-1] if isinstance(dim, tuple) else dim
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        getattr(torch.tensor(x), name)(dim)
+    with pytest.raises(IndexError, match=rf"^{name}: dim {bad} is out of range for a {x.ndim}-d tensor"):
+        getattr(cr.tensor(x), name)(dim)
+
+
 @pytest.mark.parametrize("name", ["sum", "mean", "amax"])
-def test_dim_out_of_range(name):
-    with pytest.raises(IndexError, match="out of range"):
-        getattr(cr.randn(2, 3), name)(dim=2)
+@pytest.mark.parametrize("x,dim,repeated", [(X, (0, 0), 0), (X, (2, -3, 0), 0), (X, (1, -2), 1), (S, (0, -1), 0)],
+                         ids=["0_0", "wrapped", "1_-2", "0d"])
+def test_repeated_dims_name_the_op(name, x, dim, repeated):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="appears multiple times"):
+        getattr(torch.tensor(x), name)(dim)
+    with pytest.raises(ValueError, match=rf"^{name}: dim {repeated} appears more than once in dims"):
+        getattr(cr.tensor(x), name)(dim)
+
+
+def test_max_rejects_a_tuple_of_dims():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError):
+        torch.tensor(X).max((0, 1))
+    with pytest.raises(TypeError, match=r"max: dim must be an int, got \(0, 1\)"):
+        cr.tensor(X).max((0, 1))
+
+
+@pytest.mark.parametrize("dim", [0, -1])
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "max"])
+def test_0d_reductions_over_dim_0_and_minus_1_parity(name, dim, keepdim):
+    torch = pytest.importorskip("torch")
+    if name == "max":
+        parity(lambda t: t.max(dim, keepdim).values, lambda t: t.max(dim, keepdim).values, S, exact=True)
+        ours, theirs = cr.tensor(S).max(dim, keepdim).indices, torch.tensor(S).max(dim, keepdim).indices
+        assert ours.shape == tuple(theirs.shape) and ours.dtype == cr.int64 and ours.item() == theirs.item()
+    else:
+        parity(_call(name, dim, keepdim), _call(name, dim, keepdim), S, exact=True)
+
+
+# ------------------------------------------------------------------ NaN
+NAN, INF = np.nan, np.inf
+NAN_INPUTS = {
+    "one_nan": [1.0, NAN, 3.0],
+    "two_nans": [NAN, NAN, 3.0],
+    "nan_2d": [[1.0, NAN], [2.0, 3.0]],
+    "nan_column": [[NAN, 2.0], [NAN, 1.0]],
+    "infinite_ties": [INF, 1.0, INF],
+    "all_nan": [NAN, NAN],
+}
+
+
+@pytest.mark.parametrize("name", NAN_INPUTS)
+def test_max_of_everything_sends_the_gradient_to_the_nans_like_torch(name):
+    # torch's evenly_distribute_backward: a NaN maximum shares the gradient among the NaNs
+    cts, _, _, _ = parity(lambda t: t.max(), lambda t: t.max(), np.array(NAN_INPUTS[name]), exact=True)
+    assert not np.isnan(cts[0].grad.data).any()
+
+
+def test_max_of_one_nan_gradient_is_one_hot():
+    x = cr.tensor([1.0, NAN, 3.0], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 0.0])
+
+
+@pytest.mark.parametrize("name", NAN_INPUTS)
+@pytest.mark.parametrize("dim", [0, -1])
+def test_max_along_dim_with_nans_picks_torchs_index(name, dim):
+    torch = pytest.importorskip("torch")
+    x = np.array(NAN_INPUTS[name], dtype=np.float32)
+    parity(lambda t: t.max(dim).values, lambda t: t.max(dim).values, x, exact=True)
+    np.testing.assert_array_equal(cr.tensor(x).max(dim).indices.data, torch.tensor(x).max(dim).indices.numpy())
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # 0/0 is how the NaNs arise
+@pytest.mark.parametrize("name", NAN_INPUTS)
+@pytest.mark.parametrize("dim", [None, 0])
+def test_amax_with_nans_keeps_torchs_nan_gradient(name, dim):
+    # amax's backward is not max's: torch divides by the count of x == result, 0 under a NaN
+    parity(_call("amax", dim, False), _torch_call("amax", dim, False), np.array(NAN_INPUTS[name]), exact=True)
 
 
 def test_mean_of_integer_tensor_names_dtype():

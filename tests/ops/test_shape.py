@@ -173,3 +173,106 @@ def test_reshape_invalid_names_shapes():
 def test_permute_not_a_permutation():
     with pytest.raises(ValueError, match="permute"):
         cr.randn(2, 3).permute(0, 0)
+
+
+# ------------------------------------------------------------------ dimension checks
+S = np.array(1.5)  # a 0-d tensor: PyTorch lets dim-taking ops use dims 0 and -1 on it
+
+# name: (call on (library, tensor), op named in our message, the bad dim, input)
+OUT_OF_RANGE = {
+    "unsqueeze_4": (lambda lib, t: t.unsqueeze(4), "unsqueeze", 4, X),
+    "unsqueeze_7": (lambda lib, t: t.unsqueeze(7), "unsqueeze", 7, X),
+    "unsqueeze_-5": (lambda lib, t: t.unsqueeze(-5), "unsqueeze", -5, X),
+    "squeeze_3": (lambda lib, t: t.squeeze(3), "squeeze", 3, X),
+    "squeeze_-4": (lambda lib, t: t.squeeze(-4), "squeeze", -4, X),
+    "squeeze_tuple": (lambda lib, t: t.squeeze((0, 5)), "squeeze", 5, X),
+    "permute_5": (lambda lib, t: t.permute(0, 1, 5), "permute", 5, X),
+    "permute_-4": (lambda lib, t: t.permute(-4, 1, 2), "permute", -4, X),
+    "transpose_5": (lambda lib, t: t.transpose(0, 5), "transpose", 5, X),
+    "transpose_-4": (lambda lib, t: t.transpose(-4, 0), "transpose", -4, X),
+    "flatten_end_5": (lambda lib, t: t.flatten(0, 5), "flatten", 5, X),
+    "flatten_start_3": (lambda lib, t: t.flatten(3), "flatten", 3, X),
+    "cat_3": (lambda lib, t: lib.cat([t, t], 3), "cat", 3, X),
+    "cat_-4": (lambda lib, t: lib.cat([t, t], -4), "cat", -4, X),
+    "stack_4": (lambda lib, t: lib.stack([t, t], 4), "stack", 4, X),
+    "stack_-5": (lambda lib, t: lib.stack([t, t], -5), "stack", -5, X),
+    "0d_unsqueeze_1": (lambda lib, t: t.unsqueeze(1), "unsqueeze", 1, S),
+    "0d_unsqueeze_-2": (lambda lib, t: t.unsqueeze(-2), "unsqueeze", -2, S),
+    "0d_squeeze_1": (lambda lib, t: t.squeeze(1), "squeeze", 1, S),
+    "0d_transpose_1": (lambda lib, t: t.transpose(0, 1), "transpose", 1, S),
+    "0d_flatten_1": (lambda lib, t: t.flatten(1), "flatten", 1, S),
+    "0d_stack_1": (lambda lib, t: lib.stack([t, t], 1), "stack", 1, S),
+}
+
+
+@pytest.mark.parametrize("name", OUT_OF_RANGE)
+def test_dim_out_of_range_raises_index_error_like_torch(name):
+    torch = pytest.importorskip("torch")
+    call, op, dim, x = OUT_OF_RANGE[name]
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        call(torch, torch.tensor(x))
+    with pytest.raises(IndexError, match=rf"^{op}: dim {dim} is out of range for a {x.ndim}-d tensor") as info:
+        call(cr, cr.tensor(x))
+    assert str(x.shape) in str(info.value)
+
+
+# name: (call on (library, tensor), what our ValueError says; PyTorch raises a RuntimeError)
+INVALID_DIMS = {
+    "flatten_start_after_end": (lambda lib, t: t.flatten(1, 0), "flatten: start_dim 1 comes after end_dim 0"),
+    "flatten_start_after_negative_end": (lambda lib, t: t.flatten(2, -2), "flatten: start_dim 2 comes after end_dim -2"),
+    "permute_repeated_after_wrapping": (lambda lib, t: t.permute(0, 1, -3), "permute: dim 0 appears more than once"),
+    "squeeze_repeated": (lambda lib, t: t.squeeze((1, -2)), "squeeze: dim 1 appears more than once"),
+}
+
+
+@pytest.mark.parametrize("name", INVALID_DIMS)
+def test_invalid_dims_name_the_op(name):
+    torch = pytest.importorskip("torch")
+    call, message = INVALID_DIMS[name]
+    with pytest.raises(RuntimeError):
+        call(torch, torch.tensor(X))
+    with pytest.raises(ValueError, match=message):
+        call(cr, cr.tensor(X))
+
+
+def test_cat_of_0d_tensors_says_so():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="zero-dimensional"):
+        torch.cat([torch.tensor(S), torch.tensor(S)])
+    with pytest.raises(ValueError, match=r"cat: zero-dimensional tensors cannot be concatenated"):
+        cr.cat([cr.tensor(S), cr.tensor(S)])
+    with pytest.raises(ValueError, match="non-empty"):
+        torch.cat([])
+    with pytest.raises(ValueError, match="cat: expected a non-empty list of tensors"):
+        cr.cat([])
+
+
+# Dims at the edges of the valid range, and the dims a 0-d tensor accepts.
+EDGE_DIMS = {
+    "unsqueeze_3": (lambda t: t.unsqueeze(3), X),
+    "unsqueeze_-4": (lambda t: t.unsqueeze(-4), X),
+    "squeeze_tuple": (lambda t: t.reshape(2, 1, 3, 1, 4).squeeze((1, -2, 0)), X),
+    "squeeze_empty_tuple": (lambda t: t.reshape(2, 1, 12).squeeze(()), X),
+    "flatten_-1_2": (lambda t: t.flatten(-1, 2), X),
+    "flatten_1_1": (lambda t: t.flatten(1, 1), X),
+    "0d_squeeze_0": (lambda t: t.squeeze(0), S),
+    "0d_squeeze_-1": (lambda t: t.squeeze(-1), S),
+    "0d_squeeze_tuple": (lambda t: t.squeeze((0,)), S),
+    "0d_unsqueeze_0": (lambda t: t.unsqueeze(0), S),
+    "0d_unsqueeze_-1": (lambda t: t.unsqueeze(-1), S),
+    "0d_transpose": (lambda t: t.transpose(0, -1), S),
+    "0d_flatten_0_0": (lambda t: t.flatten(0, 0), S),
+    "0d_flatten_-1_0": (lambda t: t.flatten(-1, 0), S),
+}
+
+
+@pytest.mark.parametrize("name", EDGE_DIMS)
+def test_edge_dims_parity(name):
+    fn, x = EDGE_DIMS[name]
+    parity(fn, fn, x, exact=True)
+
+
+@pytest.mark.parametrize("dim", [0, -1])
+def test_stack_of_0d_tensors_parity(dim):
+    torch = pytest.importorskip("torch")
+    parity(lambda a, b: cr.stack([a, b], dim), lambda a, b: torch.stack([a, b], dim), S, S + 1, exact=True)

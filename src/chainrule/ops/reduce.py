@@ -8,20 +8,15 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor, int64
+from .shape import wrap_dim, wrap_dims
 
 
-def _axes(dim, ndim: int):
-    """Normalise ``dim`` (None, int or sequence) to a tuple of non-negative axes."""
-    if dim is None or (not isinstance(dim, (int, np.integer)) and len(dim) == 0):
-        return tuple(range(ndim))  # dim=() reduces everything, as in PyTorch
-    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    axes = []
-    size = ndim or 1  # not max(ndim, 1): this module's max() shadows the builtin
-    for d in dims:
-        if not -size <= d < size:
-            raise IndexError(f"dimension {d} is out of range for a tensor with {ndim} dimensions")
-        axes.append(d % size if ndim else 0)
-    return tuple(sorted(set(axes))) if ndim else ()
+def _axes(op: str, dim, shape: tuple) -> tuple[int, ...]:
+    """The axes a reduction over ``dim`` (None, an int or a sequence) covers, checked by ``wrap_dims``."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return tuple(range(len(shape)))  # dim=() reduces everything, as in PyTorch
+    axes = wrap_dims(op, dim if isinstance(dim, (tuple, list)) else (dim,), shape)
+    return axes if shape else ()  # a 0-d tensor's dim 0 (or -1) is no NumPy axis
 
 
 def _expand(grad, shape, axes, keepdim):
@@ -38,7 +33,7 @@ class Sum(Function):
 
     def forward(self, x, dim=None, keepdim=False):
         self.shape, self.keepdim = x.shape, keepdim
-        self.axes = _axes(dim, x.ndim)
+        self.axes = _axes("sum", dim, x.shape)
         return np.sum(x, axis=self.axes, keepdims=keepdim)
 
     def backward(self, grad):
@@ -50,7 +45,7 @@ class Mean(Function):
 
     def forward(self, x, dim=None, keepdim=False):
         self.shape, self.keepdim = x.shape, keepdim
-        self.axes = _axes(dim, x.ndim)
+        self.axes = _axes("mean", dim, x.shape)
         self.count = int(np.prod([x.shape[a] for a in self.axes])) if x.ndim else 1
         return np.mean(x, axis=self.axes, keepdims=keepdim)
 
@@ -63,7 +58,7 @@ class AMax(Function):
 
     def forward(self, x, dim=None, keepdim=False):
         self.keepdim = keepdim
-        self.axes = _axes(dim, x.ndim)
+        self.axes = _axes("amax", dim, x.shape)
         out = np.max(x, axis=self.axes, keepdims=True)
         self.winners = x == out
         return out if keepdim else np.squeeze(out, axis=self.axes)
@@ -73,6 +68,18 @@ class AMax(Function):
             grad = np.expand_dims(grad, self.axes)
         share = self.winners / self.winners.sum(axis=self.axes, keepdims=True)
         return grad * share
+
+
+class Max(AMax):
+    """Largest value of all (``torch.max`` without a dim). Ties share the gradient as in
+    ``AMax``, but a NaN maximum sends it to the NaNs (PyTorch's evenly_distribute_backward):
+    ``x == nan`` holds nowhere, so AMax's share would be 0/0 everywhere."""
+
+    def forward(self, x):
+        out = super().forward(x)
+        if np.isnan(out):  # a scalar test: the finite case costs nothing more
+            self.winners = np.isnan(x)
+        return out
 
 
 class MaxDim(Function):
@@ -99,8 +106,10 @@ def max(x: Tensor, dim: int | None = None, keepdim: bool = False):
     """``torch.max``: over everything (ties share the gradient), or along ``dim``
     returning ``(values, indices)``."""
     if dim is None:
-        return AMax.apply(x)
-    dim = _axes(dim, x.ndim)[0]
+        return Max.apply(x)
+    dim = wrap_dim("max", dim, x.shape)
+    if x.ndim == 0:  # dim 0 (or -1) of a 0-d tensor: it is its own maximum, at index 0
+        return MaxResult(x.reshape(()), Tensor._wrap(np.array(0, dtype=int64)))
     values = MaxDim.apply(x, dim=dim, keepdim=keepdim)
     indices = np.argmax(x.data, axis=dim)
     return MaxResult(values, Tensor._wrap((np.expand_dims(indices, dim) if keepdim else indices).astype(int64)))

@@ -8,6 +8,31 @@ from ..autograd import Function
 from ..tensor import Tensor
 
 
+def wrap_dim(op: str, dim, shape: tuple, new: bool = False) -> int:
+    """``dim`` of a tensor of ``shape`` as a non-negative axis, or an error naming ``op``.
+
+    ``new=True`` is for ops that insert a dimension (unsqueeze, stack): it may also go after
+    the last one. As in PyTorch, a 0-d tensor accepts dims 0 and -1 (both give 0), so that
+    ``x.sum(0)`` or ``x.squeeze(-1)`` work whatever ``x``'s rank; callers handle that case.
+    """
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):  # PyTorch rejects True as a dim too
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    size = (len(shape) + new) or 1
+    if not -size <= dim < size:
+        raise IndexError(f"{op}: dim {dim} is out of range for a {len(shape)}-d tensor of shape {shape} "
+                         f"(expected {-size} to {size - 1})")
+    return int(dim) % size
+
+
+def wrap_dims(op: str, dims, shape: tuple) -> tuple[int, ...]:
+    """``wrap_dim`` for each of ``dims``, in order; a dim given twice, even once negative, is an error."""
+    axes = tuple(wrap_dim(op, d, shape) for d in dims)
+    for i, a in enumerate(axes):
+        if a in axes[:i]:
+            raise ValueError(f"{op}: dim {a} appears more than once in dims {tuple(dims)}")
+    return axes
+
+
 class Reshape(Function):
     float_only = False
 
@@ -27,9 +52,9 @@ class Permute(Function):
     float_only = False
 
     def forward(self, x, dims):
-        if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+        if len(dims) != x.ndim:
             raise ValueError(f"permute: {tuple(dims)} is not a permutation of the {x.ndim} dimensions of {x.shape}")
-        self.dims = tuple(d % max(x.ndim, 1) for d in dims)  # argsort in backward needs them non-negative
+        self.dims = wrap_dims("permute", dims, x.shape)  # argsort in backward needs them non-negative
         return np.transpose(x, self.dims)
 
     def backward(self, grad):
@@ -89,11 +114,15 @@ class Cat(Function):
 
     def forward(self, *arrays, dim=0):
         shapes = [a.shape for a in arrays]
+        if not arrays:
+            raise ValueError("cat: expected a non-empty list of tensors")
+        if any(a.ndim == 0 for a in arrays):  # checked first: wrap_dim accepts dim 0 of a 0-d tensor
+            raise ValueError(f"cat: zero-dimensional tensors cannot be concatenated, got shapes {shapes}")
+        self.dim = wrap_dim("cat", dim, shapes[0])
         try:
-            out = np.concatenate(arrays, axis=dim)
+            out = np.concatenate(arrays, axis=self.dim)
         except ValueError:
             raise ValueError(f"cat: shapes {shapes} do not match outside dimension {dim}") from None
-        self.dim = dim % out.ndim
         self.splits = np.cumsum([a.shape[self.dim] for a in arrays])[:-1]
         return out
 
@@ -108,9 +137,8 @@ class Stack(Function):
         shapes = {a.shape for a in arrays}
         if len(shapes) != 1:
             raise ValueError(f"stack: every tensor must have the same shape, got {sorted(shapes)}")
-        out = np.stack(arrays, axis=dim)
-        self.dim = dim % out.ndim
-        return out
+        self.dim = wrap_dim("stack", dim, arrays[0].shape, new=True)
+        return np.stack(arrays, axis=self.dim)
 
     def backward(self, grad):
         return tuple(np.moveaxis(grad, self.dim, 0))
@@ -128,28 +156,34 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one (``torch.flatten``)."""
+    start, end = wrap_dim("flatten", start_dim, x.shape), wrap_dim("flatten", end_dim, x.shape)
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                         f"in a tensor of shape {x.shape}")
     if x.ndim == 0:
         return Reshape.apply(x, shape=(1,))
-    start, end = start_dim % x.ndim, end_dim % x.ndim
     shape = x.shape[:start] + (int(np.prod(x.shape[start:end + 1])),) + x.shape[end + 1:]
     return Reshape.apply(x, shape=shape)
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    a, b = wrap_dim("transpose", dim0, x.shape), wrap_dim("transpose", dim1, x.shape)
     dims = list(range(x.ndim))
-    dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    if x.ndim:  # a 0-d tensor has nothing to swap
+        dims[a], dims[b] = dims[b], dims[a]
     return Permute.apply(x, dims=tuple(dims))
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
-    dim = dim % (x.ndim + 1)
+    dim = wrap_dim("unsqueeze", dim, x.shape, new=True)
     return Reshape.apply(x, shape=x.shape[:dim] + (1,) + x.shape[dim:])
 
 
-def squeeze(x: Tensor, dim: int | None = None) -> Tensor:
+def squeeze(x: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
+    """Drop size-1 dimensions: all of them, or those of ``dim`` (an int or a tuple, as ``torch.squeeze``)."""
     if dim is None:
-        shape = tuple(n for n in x.shape if n != 1)
+        axes = range(x.ndim)
     else:
-        dim = dim % x.ndim
-        shape = x.shape[:dim] + x.shape[dim + 1:] if x.shape[dim] == 1 else x.shape
+        axes = wrap_dims("squeeze", dim if isinstance(dim, (tuple, list)) else (dim,), x.shape)
+    shape = tuple(n for i, n in enumerate(x.shape) if not (i in axes and n == 1))
     return Reshape.apply(x, shape=shape)
