@@ -60,6 +60,18 @@ def test_factories(factory):
     assert t.dtype == cr.float64 and t.requires_grad and t.is_leaf
 
 
+@pytest.mark.parametrize("make, dtype", [
+    (lambda: cr.full((2,), 7.0), cr.float32), (lambda: cr.full((2,), 7), cr.int64),
+    (lambda: cr.full((2,), True), cr.bool_), (lambda: cr.full((2,), np.int32(3)), cr.int64),
+    (lambda: cr.full((2,), np.float64(1.0)), cr.float32), (lambda: cr.full((2,), 7, dtype=cr.float64), cr.float64),
+    (lambda: cr.arange(2.5), cr.float32), (lambda: cr.arange(0, 1, 0.25), cr.float32),
+    (lambda: cr.arange(0, 4, 1.0), cr.float32), (lambda: cr.arange(5), cr.int64),
+    (lambda: cr.arange(3, dtype=cr.float64), cr.float64),
+])
+def test_factories_infer_dtype_from_their_numbers_as_torch_does(make, dtype):
+    assert make().dtype == dtype
+
+
 def test_other_factories():
     assert cr.full((2, 2), 7.0).tolist() == [[7.0, 7.0], [7.0, 7.0]]
     assert cr.arange(3).tolist() == [0, 1, 2] and cr.arange(3).dtype == cr.int64

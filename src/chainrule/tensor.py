@@ -458,9 +458,20 @@ def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     return Tensor(np.ones(shape, dtype), requires_grad=requires_grad)
 
 
+def _number_dtype(*numbers) -> np.dtype:
+    """The dtype PyTorch infers from numbers: bool if all are bools, else int64 if all are
+    integers (NumPy's included), else the default float32."""
+    kinds = {np.asarray(n).dtype.kind for n in numbers}
+    if kinds == {"b"}:
+        return bool_
+    return int64 if kinds <= set("biu") else _DEFAULT_FLOAT
+
+
 def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    shape, dtype = _shape_and_dtype((size,), dtype)
-    return Tensor(np.full(shape, fill_value, dtype), requires_grad=requires_grad)
+    """A tensor of ``size`` filled with ``fill_value``; without ``dtype``, the value's own
+    kind decides (``full((2,), 7)`` is int64, ``full((2,), True)`` bool), as in PyTorch."""
+    dtype = _number_dtype(fill_value) if dtype is None else dtype
+    return Tensor(np.full(_shape_arg((size,)), fill_value, np.dtype(dtype)), requires_grad=requires_grad)
 
 
 def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
@@ -484,10 +495,11 @@ def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
 
 
 def arange(start, end=None, step=1, dtype=None) -> Tensor:
+    """[start, end) in steps; int64 when every argument is an integer, else float32 (as in PyTorch)."""
     if end is None:
         start, end = 0, start
-    values = np.arange(start, end, step)
-    return Tensor(values if dtype is None else values.astype(dtype))
+    dtype = _number_dtype(start, end, step) if dtype is None else np.dtype(dtype)
+    return Tensor(np.arange(start, end, step).astype(dtype))
 
 
 def eye(n: int, m: int | None = None, dtype=None) -> Tensor:
