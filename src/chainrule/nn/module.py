@@ -57,6 +57,18 @@ class _HookHandle:
         self.hooks.pop(self.key, None)
 
 
+def _counter_of_an_old_batch_norm(key: str, state_dict) -> bool:
+    """Whether a missing ``key`` is the ``num_batches_tracked`` of a BatchNorm saved before the
+    counter existed (PyTorch 0.4.1). PyTorch then keeps the module's own counter, and takes a
+    state_dict as that old unless its ``_metadata`` gives the module version 2 or later: so a
+    hand-made dict without the counter loads, and an edited PyTorch state_dict reports it."""
+    module, _, name = key.rpartition(".")
+    if name != "num_batches_tracked":
+        return False
+    version = (getattr(state_dict, "_metadata", None) or {}).get(module, {}).get("version")
+    return version is None or version < 2
+
+
 def _to_numpy(value, key: str) -> np.ndarray:
     """A state_dict value from chainrule, NumPy or PyTorch as an array."""
     if isinstance(value, Tensor):
@@ -257,28 +269,28 @@ class Module:
         out = OrderedDict()
         # Every path to a module, repeats included: a module used twice (weight tying) is
         # saved under both names, as PyTorch does, so the two state_dicts keep the same keys.
-        stack = [(prefix.rstrip("."), self)]
+        stack = [(prefix, self)]  # each entry's prefix ends in its dot: "features.0." (PyTorch's rule)
         while stack:
             module_prefix, module = stack.pop()
-            stack.extend(reversed([(f"{module_prefix}.{n}" if module_prefix else n, m)
-                                   for n, m in module._modules.items() if m is not None]))
-            dot = f"{module_prefix}." if module_prefix else ""
+            stack.extend(reversed([(f"{module_prefix}{n}.", m) for n, m in module._modules.items() if m is not None]))
             for name, p in module._parameters.items():
                 if p is not None:
-                    out[dot + name] = p.detach()
+                    out[module_prefix + name] = p.detach()
             for name, b in module._buffers.items():
                 if b is not None and name not in module._non_persistent:
-                    out[dot + name] = b.detach()
+                    out[module_prefix + name] = b.detach()
         return out
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy values in place from a state_dict made by chainrule or PyTorch.
 
         Raises a ``ValueError`` naming every missing or unexpected key (when
-        ``strict``) and every shape mismatch (always); nothing is copied then.
+        ``strict``) and every shape mismatch (always); nothing is copied then. As in
+        PyTorch, a BatchNorm's ``num_batches_tracked`` may be absent from an old or
+        hand-made state_dict (see ``_counter_of_an_old_batch_norm``).
         """
         own = self.state_dict()
-        missing = [k for k in own if k not in state_dict]
+        missing = [k for k in own if k not in state_dict and not _counter_of_an_old_batch_norm(k, state_dict)]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
         if strict and missing:
