@@ -130,3 +130,22 @@ def test_integer_input_names_dtype(op):
 def test_clip_needs_a_bound():
     with pytest.raises(ValueError, match="clip"):
         cr.randn(3).clip()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_maximum_and_abs_gradients_at_nan_follow_torch(dtype):
+    # maximum: a side loses its gradient only where strictly smaller, so NaN on either side
+    # gives both all of it; abs: the sign of NaN counts as 0
+    torch = pytest.importorskip("torch")
+    a = np.array([np.nan, 1, 2, 3, np.nan], dtype)
+    b = np.array([1, np.nan, 2, 1, np.nan], dtype)
+    weights = np.arange(1, 6).astype(dtype)
+    ca, cb = cr.tensor(a, requires_grad=True), cr.tensor(b, requires_grad=True)
+    (cr.maximum(ca, cb) * cr.tensor(weights)).sum().backward()
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    (torch.maximum(ta, tb) * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(ca.grad.data, ta.grad.numpy())
+    np.testing.assert_array_equal(cb.grad.data, tb.grad.numpy())
+    x = cr.tensor(np.array([np.nan, -1, 0, 2], dtype), requires_grad=True)
+    x.abs().sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0, -1, 0, 1])

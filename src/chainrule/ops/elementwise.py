@@ -50,7 +50,7 @@ class Abs(Function):
     """d|x|/dx = sign(x), 0 at 0 (as PyTorch)."""
 
     def forward(self, x):
-        self.sign = np.sign(x)
+        self.sign = (x > 0).astype(x.dtype) - (x < 0)  # not np.sign: PyTorch's sign of NaN is 0 here
         return np.abs(x)
 
     def backward(self, grad):
@@ -89,16 +89,18 @@ class Where(Function):
 
 
 class Maximum(Function):
-    """Elementwise larger of two; at a tie each side gets half the gradient (as PyTorch)."""
+    """Elementwise larger of two; at a tie each side gets half the gradient. As in PyTorch,
+    a side loses its gradient only where it is strictly smaller, so where either is NaN
+    (neither smaller) both get all of it."""
 
     def forward(self, a, b):
-        self.a_wins = (a > b).astype(a.dtype)
-        self.tie = (a == b).astype(a.dtype)
+        tie = (a == b).astype(a.dtype)
+        self.share_a = np.where(a < b, 0, 1 - 0.5 * tie).astype(a.dtype, copy=False)
+        self.share_b = np.where(a > b, 0, 1 - 0.5 * tie).astype(a.dtype, copy=False)
         return np.maximum(a, b)
 
     def backward(self, grad):
-        share_a = self.a_wins + 0.5 * self.tie
-        return grad * share_a, grad * (1 - share_a)
+        return grad * self.share_a, grad * self.share_b
 
 
 def where(condition, a, b) -> Tensor:
