@@ -206,3 +206,45 @@ def test_zero_dimensional_results_are_arrays_that_take_in_place_ops():
     assert hits.item() == 4
     total = cr.tensor([1.0, 2.0]).sum()
     assert total.zero_().item() == 0.0 and total.fill_(2.5).item() == 2.5
+
+
+PROMOTIONS = [  # (expression over p int64, b bool, f float32, d float64), each as in PyTorch
+    "(p == q).sum() / len(q)", "p / 2", "b / 2", "p * 0.5", "p - 1.5", "p + f", "f / p", "b * 1.0", "b + b",
+    "p * True", "f + p.sum()", "p.sum() * 1.0", "f * lib.tensor(2.0, dtype=lib.float64)",
+    "p * lib.tensor(2.0, dtype=lib.float64)", "f + d", "d + 0.1", "f + 0.1", "p ** 2", "p ** 0.5", "f ** p",
+    "2 ** p", "0.5 ** p", "lib.where(b, p, 0.5)", "lib.where(b, p, p)", "lib.where(b, p, d)",
+    "lib.cat([p, f])", "lib.cat([b, p])", "lib.stack([p, f])", "lib.maximum(p, f)", "lib.maximum(p, p)",
+    "p.exp()", "p.log()", "p.sqrt()", "p.sigmoid()", "p.tanh()",
+]
+
+
+@pytest.mark.parametrize("expression", PROMOTIONS)
+def test_dtype_promotion_follows_torch(expression):
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (cr, torch):
+        p, q = lib.tensor([1, 2, 3, 4]), lib.tensor([1, 0, 3, 4])
+        b, f = p == q, lib.tensor([0.5, 1.5, 2.5, 3.5])
+        d = lib.tensor([0.5, 1.0, 2.0, 3.0], dtype=lib.float64)
+        results.append(eval(expression, {"lib": lib, "p": p, "q": q, "b": b, "f": f, "d": d, "len": len}))
+    ours, theirs = results
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)  # exp and the like may differ by an ulp
+
+
+def test_result_type_ranks_tensors_then_0d_tensors_then_numbers():
+    f32, f64 = cr.tensor([1.0]), cr.tensor([1.0], dtype=cr.float64)
+    assert cr.result_type(f32, cr.tensor(1.0, dtype=cr.float64)) == cr.float32
+    assert cr.result_type(cr.tensor([1]), 0.5) == cr.float32 and cr.result_type(cr.tensor([1]), f64) == cr.float64
+    assert cr.result_type(cr.tensor([True]), 1) == cr.int64 and cr.result_type(f32, f64) == cr.float64
+
+
+def test_gradients_keep_each_input_dtype_through_promotion():
+    f = cr.tensor([0.5, 1.5], requires_grad=True)
+    d = cr.tensor([2.0, 3.0], dtype=cr.float64, requires_grad=True)
+    out = f * d + cr.tensor([1, 2])
+    assert out.dtype == cr.float64
+    out.sum().backward()
+    assert f.grad.dtype == cr.float32 and d.grad.dtype == cr.float64
+    np.testing.assert_array_equal(f.grad.numpy(), [2.0, 3.0])
+    np.testing.assert_array_equal(d.grad.numpy(), [0.5, 1.5])

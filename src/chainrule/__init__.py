@@ -16,6 +16,7 @@ from .random import get_rng_state, manual_seed, set_rng_state
 from .summary import summary
 from .tensor import (
     Tensor,
+    result_type,
     arange,
     bool_,
     eye,
@@ -41,7 +42,7 @@ __all__ = [
     "no_grad", "enable_grad", "is_grad_enabled", "manual_seed", "get_rng_state", "set_rng_state",
     "summary", "cat", "stack", "flatten", "where", "maximum", "exp", "log", "sqrt", "abs", "clip", "clamp",
     "sigmoid", "tanh", "relu", "softmax", "log_softmax", "matmul", "sum", "mean", "max", "amax",
-    "keep_freed_memory",
+    "keep_freed_memory", "result_type",
 ]
 
 keep_freed_memory()  # see chainrule/_malloc.py: reuse freed arrays instead of faulting in new pages

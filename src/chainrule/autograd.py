@@ -22,7 +22,7 @@ import weakref
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, float32, result_type
 
 class _GradState(threading.local):
     grad_enabled = True  # per thread, like PyTorch's grad mode
@@ -153,6 +153,10 @@ class Function:
 
     #: Set on ops that are only defined for floating-point inputs.
     float_only = True
+    #: The inputs (a slice of them) that an elementwise op brings to one dtype by PyTorch's
+    #: promotion rules (``tensor.result_type``); None: no promotion. A float-only op that
+    #: promotes computes integer inputs in float32, as PyTorch's exp or true division do.
+    promotes: slice | None = None
 
     __slots__ = ("inputs", "needs_grad", "clock", "__dict__")
 
@@ -162,16 +166,16 @@ class Function:
         tensors = inputs
         for x in inputs:
             if not isinstance(x, Tensor):
-                tensors = _as_tensors(inputs)
+                tensors = _as_tensors(inputs, cls.promotes)
                 break
         arrays = [t.data for t in tensors]
-        if cls.float_only:
+        if arrays:  # the usual case, checked quickly: every input of one float dtype
+            first = arrays[0].dtype
+            settle = cls.float_only and first.kind != "f"
             for a in arrays:
-                if a.dtype.kind != "f":
-                    raise TypeError(
-                        f"{cls.__name__} needs floating-point tensors, got one of dtype "
-                        f"{a.dtype} and shape {a.shape}; convert it with .float()"
-                    )
+                if settle or a.dtype is not first:
+                    arrays = _settle_dtypes(cls, arrays)
+                    break
         fn = cls()
         # Known before forward, so an op can skip saving what only its backward needs.
         fn.needs_grad = needs_grad = [t.requires_grad for t in tensors] if _state.grad_enabled else None
@@ -206,11 +210,50 @@ class Function:
         return type(self).__name__
 
 
-def _as_tensors(inputs) -> tuple:
-    """Wrap constants; a Python number takes the dtype of the op's first tensor.
+def _settle_dtypes(cls, arrays: list) -> list:
+    """The inputs ``cls`` promotes, cast to their common dtype; then a clear error for a
+    non-float input to a float-only op."""
+    if cls.promotes is not None:
+        positions = range(len(arrays))[cls.promotes]
+        dtype = result_type(*(arrays[i] for i in positions))
+        if cls.float_only and dtype.kind != "f":
+            dtype = float32
+        arrays = [a.astype(dtype, copy=False) if i in positions else a for i, a in enumerate(arrays)]
+    if cls.float_only:
+        for a in arrays:
+            if a.dtype.kind != "f":
+                raise TypeError(
+                    f"{cls.__name__} needs floating-point tensors, got one of dtype "
+                    f"{a.dtype} and shape {a.shape}; convert it with .float()"
+                )
+    return arrays
 
-    (A 0-d float64 array would otherwise promote a float32 computation to float64.)
+
+def _float_of_the_tensors(inputs):
+    """The usual case, quickly: float tensors of one dtype with Python numbers, which
+    take the tensors' dtype (``x * 2.0``). None otherwise."""
+    dtype = None
+    for x in inputs:
+        if isinstance(x, Tensor):
+            if dtype is None:
+                dtype = x.data.dtype
+            if x.data.dtype is not dtype or dtype.kind != "f":
+                return None
+        elif type(x) not in (float, int):
+            return None
+    return dtype
+
+
+def _as_tensors(inputs, promotes: slice | None = None) -> tuple:
+    """Wrap constants. A number an op promotes becomes a 0-d array of the promoted dtype
+    straight away (``float64 + 0.1`` keeps 0.1 exact); any other number takes the dtype of
+    the op's first tensor (a 0-d float64 array would promote a float32 computation).
     """
+    if promotes is not None:
+        positions = range(len(inputs))[promotes]
+        dtype = _float_of_the_tensors(inputs) or result_type(*(inputs[i] for i in positions))
+        return tuple(x if isinstance(x, Tensor) or i not in positions else Tensor._wrap(np.asarray(x, dtype))
+                     for i, x in enumerate(inputs))
     tensors = [x for x in inputs if isinstance(x, Tensor)]
     # Prefer a floating tensor's dtype (where(mask, x, 0.5) must not make 0.5 a bool).
     hint = next((t.data.dtype for t in tensors if t.data.dtype.kind == "f"), None)
@@ -226,6 +269,8 @@ def _topological_order(root) -> list:
     inputs, so it takes its place in the order as soon as it is found: every op that
     uses it is placed after it, once that op's own inputs are done.
     """
+    # Tensors are keys by identity (Tensor.__hash__ is object's; a set compares identity
+    # before calling the elementwise __eq__, and identity hashes of live objects differ).
     order, visited = [], set()
     stack = [(root, False)]
     while stack:
@@ -233,9 +278,9 @@ def _topological_order(root) -> list:
         if expanded:
             order.append(node)
             continue
-        if id(node) in visited:
+        if node in visited:
             continue
-        visited.add(id(node))
+        visited.add(node)
         fn = node._ctx
         if fn is None:
             order.append(node)
@@ -247,9 +292,9 @@ def _topological_order(root) -> list:
             )
         stack.append((node, True))
         for parent, needed in zip(fn.inputs, fn.needs_grad):
-            if needed and id(parent) not in visited:
+            if needed and parent not in visited:
                 if parent._ctx is None:
-                    visited.add(id(parent))
+                    visited.add(parent)
                     order.append(parent)
                 else:
                     stack.append((parent, False))
@@ -259,9 +304,9 @@ def _topological_order(root) -> list:
 def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Accumulate ∂root/∂leaf into ``leaf.grad`` for every leaf that requires grad."""
     order = _topological_order(root)
-    grads = {id(root): grad}
+    grads = {root: grad}
     for node in reversed(order):
-        g = grads.pop(id(node), None)
+        g = grads.pop(node, None)
         if g is None:
             continue
         fn = node._ctx
@@ -290,11 +335,10 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
                 pg = _checked_unbroadcast(fn, pg, data.shape)
             if pg.dtype != data.dtype:
                 pg = pg.astype(data.dtype)
-            key = id(parent)
-            if key in grads:
-                grads[key] = grads[key] + pg
+            if parent in grads:
+                grads[parent] = grads[parent] + pg
             else:
-                grads[key] = pg
+                grads[parent] = pg
         if not retain_graph:
             fn.release()
 

@@ -467,6 +467,50 @@ def _number_dtype(*numbers) -> np.dtype:
     return int64 if kinds <= set("biu") else _DEFAULT_FLOAT
 
 
+# ------------------------------------------------------------ type promotion
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < integer < floating
+
+
+def _promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's ``promote_types``: the wider type within a category, the higher category's
+    type across them (int64 with float32 gives float32, where NumPy gives float64)."""
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
+def _priority_and_dtype(x) -> tuple[int, np.dtype]:
+    """Tensors with dimensions rank 2, 0-d tensors 1, numbers 0 (at their default dtype)."""
+    data = x.data if isinstance(x, Tensor) else x
+    if isinstance(data, np.ndarray):
+        return (2 if data.ndim else 1), data.dtype
+    return 0, _number_dtype(data)
+
+
+def result_type(*operands) -> np.dtype:
+    """The dtype an elementwise op computes ``operands`` (tensors, arrays, numbers) in, by
+    PyTorch's rules (``torch.result_type``). Operands rank as tensors with dimensions, then
+    0-d tensors, then numbers; a lower rank changes the result only by a higher category
+    (bool < integer < floating). So ``float32 + float64 0-d`` is float32, ``int64 + 0.5``
+    is float32 (a Python float counts as the default float32) and ``int64 + float32`` is
+    float32."""
+    by_rank: dict[int, np.dtype] = {}
+    for x in operands:
+        rank, dtype = _priority_and_dtype(x)
+        by_rank[rank] = _promote_types(by_rank[rank], dtype) if rank in by_rank else dtype
+    result = None
+    for rank in sorted(by_rank):
+        higher = by_rank[rank]
+        if result is None or higher.kind == "f":
+            result = higher
+        elif higher.kind == "b" or result.kind == "f":
+            result = _promote_types(higher, result)
+        else:  # both integers: the higher rank's
+            result = higher
+    return result
+
+
 def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``; without ``dtype``, the value's own
     kind decides (``full((2,), 7)`` is int64, ``full((2,), True)`` bool), as in PyTorch."""

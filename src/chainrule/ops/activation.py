@@ -14,10 +14,14 @@ from ..autograd import Function
 class Sigmoid(Function):
     """σ(x) = 1/(1 + e⁻ˣ),  σ' = σ(1 − σ)."""
 
+    promotes = slice(None)
+
     def forward(self, x):
         # e⁻ˣ overflows to inf for x < −88 (float32), giving exactly 0: the right limit.
         with np.errstate(over="ignore"):
-            out = np.exp(-x, out=np.empty_like(x))  # an array even for 0-d x (a ufunc gives a scalar)
+            out = np.exp(-x)
+        if type(out) is not np.ndarray:  # a 0-d x gives a NumPy scalar, which has no out=
+            out = np.array(out)
         out += 1
         np.reciprocal(out, out=out)
         self.out = out
@@ -30,6 +34,8 @@ class Sigmoid(Function):
 
 class Tanh(Function):
     """tanh' = 1 − tanh²."""
+
+    promotes = slice(None)
 
     def forward(self, x):
         self.out = np.tanh(x)

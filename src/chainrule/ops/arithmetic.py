@@ -13,6 +13,7 @@ from ..autograd import Function
 
 class Add(Function):
     float_only = False
+    promotes = slice(None)
 
     def forward(self, a, b):
         return a + b
@@ -23,6 +24,7 @@ class Add(Function):
 
 class Sub(Function):
     float_only = False
+    promotes = slice(None)
 
     def forward(self, a, b):
         return a - b
@@ -35,6 +37,7 @@ class Mul(Function):
     """∂(ab)/∂a = b, ∂(ab)/∂b = a."""
 
     float_only = False
+    promotes = slice(None)
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -47,6 +50,8 @@ class Mul(Function):
 class Div(Function):
     """∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²."""
 
+    promotes = slice(None)
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return a / b
@@ -58,6 +63,9 @@ class Div(Function):
 
 class Pow(Function):
     """∂(aᵇ)/∂a = b·aᵇ⁻¹, ∂(aᵇ)/∂b = aᵇ·ln a."""
+
+    float_only = False
+    promotes = slice(None)
 
     def forward(self, a, b):
         self.a, self.b = a, b

@@ -12,6 +12,8 @@ from ..tensor import Tensor
 class Exp(Function):
     """d eˣ/dx = eˣ (the saved output)."""
 
+    promotes = slice(None)
+
     def forward(self, x):
         self.out = np.exp(x)
         return self.out
@@ -22,6 +24,8 @@ class Exp(Function):
 
 class Log(Function):
     """d ln x/dx = 1/x."""
+
+    promotes = slice(None)
 
     def forward(self, x):
         self.x = x
@@ -35,6 +39,8 @@ class Log(Function):
 
 class Sqrt(Function):
     """d √x/dx = 1/(2√x)."""
+
+    promotes = slice(None)
 
     def forward(self, x):
         with np.errstate(invalid="ignore"):
@@ -78,6 +84,7 @@ class Where(Function):
     """Pick from ``a`` where ``condition`` holds, else from ``b``; each gets the gradient of its picks."""
 
     float_only = False
+    promotes = slice(1, None)  # not the condition
 
     def forward(self, condition, a, b):
         self.condition = condition.astype(bool)
@@ -92,6 +99,9 @@ class Maximum(Function):
     """Elementwise larger of two; at a tie each side gets half the gradient. As in PyTorch,
     a side loses its gradient only where it is strictly smaller, so where either is NaN
     (neither smaller) both get all of it."""
+
+    float_only = False
+    promotes = slice(None)
 
     def forward(self, a, b):
         tie = (a == b).astype(a.dtype)

@@ -15,9 +15,11 @@ def wrap_dim(op: str, dim, shape: tuple, new: bool = False) -> int:
     the last one. As in PyTorch, a 0-d tensor accepts dims 0 and -1 (both give 0), so that
     ``x.sum(0)`` or ``x.squeeze(-1)`` work whatever ``x``'s rank; callers handle that case.
     """
+    size = (len(shape) + new) or 1
+    if type(dim) is int and -size <= dim < size:  # the usual case, first: this runs in every flatten
+        return dim % size
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):  # PyTorch rejects True as a dim too
         raise TypeError(f"{op}: dim must be an int, got {dim!r}")
-    size = (len(shape) + new) or 1
     if not -size <= dim < size:
         raise IndexError(f"{op}: dim {dim} is out of range for a {len(shape)}-d tensor of shape {shape} "
                          f"(expected {-size} to {size - 1})")
@@ -111,6 +113,7 @@ class GetItem(Function):
 
 class Cat(Function):
     float_only = False
+    promotes = slice(None)
 
     def forward(self, *arrays, dim=0):
         shapes = [a.shape for a in arrays]
@@ -132,6 +135,7 @@ class Cat(Function):
 
 class Stack(Function):
     float_only = False
+    promotes = slice(None)
 
     def forward(self, *arrays, dim=0):
         shapes = {a.shape for a in arrays}
