@@ -248,3 +248,16 @@ def test_gradients_keep_each_input_dtype_through_promotion():
     assert f.grad.dtype == cr.float32 and d.grad.dtype == cr.float64
     np.testing.assert_array_equal(f.grad.numpy(), [2.0, 3.0])
     np.testing.assert_array_equal(d.grad.numpy(), [0.5, 1.5])
+
+
+@pytest.mark.parametrize("op", ["argmax", "argmin"])
+def test_arg_extrema_check_dims_and_take_0d_as_torch(op):
+    torch = pytest.importorskip("torch")
+    values = [[1.0, 5.0], [7.0, 2.0]]
+    for dim, keepdim in [(1, False), (-1, True), (0, False), (None, False)]:
+        ours = getattr(cr.tensor(values), op)(dim, keepdim=keepdim)
+        theirs = getattr(torch.tensor(values), op)(dim, keepdim=keepdim)
+        assert ours.tolist() == theirs.tolist() and ours.dtype == cr.int64
+    assert getattr(cr.tensor(3.0), op)(0).item() == 0
+    with pytest.raises(IndexError, match=rf"{op}: dim 2 is out of range"):
+        getattr(cr.tensor(values), op)(2)

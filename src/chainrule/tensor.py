@@ -332,10 +332,16 @@ class Tensor:
         return bool(self.data)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return Tensor._wrap(np.argmax(self.data, axis=dim, keepdims=keepdim).astype(int64))
+        return self._arg_extremum(np.argmax, "argmax", dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return Tensor._wrap(np.argmin(self.data, axis=dim, keepdims=keepdim).astype(int64))
+        return self._arg_extremum(np.argmin, "argmin", dim, keepdim)
+
+    def _arg_extremum(self, find, op: str, dim, keepdim: bool) -> "Tensor":
+        axis = None if dim is None else _ops.shape.wrap_dim(op, dim, self.shape)
+        if self.ndim == 0:  # dim 0 or -1 (checked): the only index is 0
+            axis = None
+        return Tensor._wrap(find(self.data, axis=axis, keepdims=keepdim).astype(int64))
 
     # ------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim: bool = False):

@@ -108,3 +108,16 @@ def test_integer_input_names_dtype(name):
     fn = {"relu": F.relu, "elu": F.elu, "softmax": lambda t: F.softmax(t, 0)}[name]
     with pytest.raises(TypeError, match="int64"):
         fn(cr.tensor([1, 2, 3]))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_dims_are_checked_and_0d_works_as_in_torch(name):
+    torch = pytest.importorskip("torch")
+    fn = getattr(F, name)
+    with pytest.raises(IndexError, match=rf"{name}: dim 2 is out of range for a 2-d tensor"):
+        fn(cr.randn(2, 3), 2)
+    x = cr.tensor(3.0, requires_grad=True)
+    out = fn(x, -1)
+    out.backward()
+    reference = getattr(torch, name)(torch.tensor(3.0), -1)
+    assert out.item() == reference.item() and x.grad.item() == 0.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from .shape import wrap_dim
 
 
 class Sigmoid(Function):
@@ -92,11 +93,17 @@ class Step(Function):
         return np.zeros_like(grad)
 
 
+def _softmax_axis(op: str, dim, x) -> int | None:
+    """``dim`` checked; None (all of it) for a 0-d ``x``, whose softmax over dim 0 is 1 in PyTorch."""
+    axis = wrap_dim(op, dim, x.shape)
+    return axis if x.ndim else None
+
+
 class Softmax(Function):
     """s = e^(x − max) / Σ e^(x − max);  ∂L/∂x = s ⊙ (g − Σ g ⊙ s)."""
 
     def forward(self, x, dim):
-        self.dim = dim
+        self.dim = dim = _softmax_axis("softmax", dim, x)
         shifted = np.exp(x - x.max(axis=dim, keepdims=True))
         self.out = shifted / shifted.sum(axis=dim, keepdims=True)
         return self.out
@@ -110,7 +117,7 @@ class LogSoftmax(Function):
     """x − max − log Σ e^(x − max) (stable);  ∂L/∂x = g − softmax · Σ g."""
 
     def forward(self, x, dim):
-        self.dim = dim
+        self.dim = dim = _softmax_axis("log_softmax", dim, x)
         shifted = x - x.max(axis=dim, keepdims=True)
         self.out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         return self.out

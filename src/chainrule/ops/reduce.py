@@ -66,7 +66,8 @@ class AMax(Function):
     def backward(self, grad):
         if not self.keepdim and self.axes:
             grad = np.expand_dims(grad, self.axes)
-        share = self.winners / self.winners.sum(axis=self.axes, keepdims=True)
+        with np.errstate(invalid="ignore"):  # a NaN maximum wins nowhere: 0/0, NaN, as in PyTorch's amax
+            share = self.winners / self.winners.sum(axis=self.axes, keepdims=True)
         return grad * share
 
 
@@ -85,9 +86,10 @@ class Max(AMax):
 class MaxDim(Function):
     """Largest value along one dimension; the gradient goes to the returned index only."""
 
-    def forward(self, x, dim, keepdim=False):
+    def forward(self, x, dim, keepdim=False, indices=None):
+        """``indices``: argmax along ``dim`` with the dim kept, when the caller has it already."""
         self.shape, self.dim, self.keepdim = x.shape, dim, keepdim
-        self.indices = np.expand_dims(np.argmax(x, axis=dim), dim)
+        self.indices = np.expand_dims(np.argmax(x, axis=dim), dim) if indices is None else indices
         out = np.take_along_axis(x, self.indices, axis=dim)
         return out if keepdim else np.squeeze(out, axis=dim)
 
@@ -110,6 +112,6 @@ def max(x: Tensor, dim: int | None = None, keepdim: bool = False):
     dim = wrap_dim("max", dim, x.shape)
     if x.ndim == 0:  # dim 0 (or -1) of a 0-d tensor: it is its own maximum, at index 0
         return MaxResult(x.reshape(()), Tensor._wrap(np.array(0, dtype=int64)))
-    values = MaxDim.apply(x, dim=dim, keepdim=keepdim)
-    indices = np.argmax(x.data, axis=dim)
-    return MaxResult(values, Tensor._wrap((np.expand_dims(indices, dim) if keepdim else indices).astype(int64)))
+    indices = np.expand_dims(np.argmax(x.data, axis=dim), dim)
+    values = MaxDim.apply(x, dim=dim, keepdim=keepdim, indices=indices)
+    return MaxResult(values, Tensor._wrap((indices if keepdim else np.squeeze(indices, dim)).astype(int64)))
