@@ -245,6 +245,21 @@ def test_no_grad_as_a_bare_decorator_and_in_recursion():
     assert cr.is_grad_enabled()
 
 
+def test_no_grad_covers_a_generator_each_time_it_resumes():
+    @cr.no_grad()
+    def modes():
+        sent = yield cr.is_grad_enabled()
+        yield sent, cr.is_grad_enabled()
+        return "done"
+
+    gen = modes()
+    assert next(gen) is False and cr.is_grad_enabled()
+    assert gen.send("hello") == ("hello", False) and cr.is_grad_enabled()
+    with pytest.raises(StopIteration) as stop:
+        next(gen)
+    assert stop.value.value == "done"
+
+
 def test_no_grad_restores_state_after_an_exception():
     with pytest.raises(ValueError):
         with cr.no_grad():
@@ -376,6 +391,18 @@ def test_an_optimizer_step_is_an_in_place_change():
     opt.step()
     with pytest.raises(RuntimeError, match="Mul saved"):
         loss.backward()
+
+
+def test_an_optimizer_step_leaves_parameters_without_gradients_unmarked():
+    frozen, trained = _leaf([[1.0, 0.0], [0.0, 1.0]]), _leaf([1.0, 2.0])
+    frozen.requires_grad_(False)
+    x = _leaf([1.0, 1.0])
+    y = (frozen @ x).sum()
+    opt = cr.optim.SGD([frozen, trained], lr=0.1)
+    (trained * trained).sum().backward()
+    opt.step()  # frozen has no gradient: it is not written
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
 
 
 def test_changes_that_no_backward_pass_reads_are_allowed():

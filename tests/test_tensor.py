@@ -261,3 +261,8 @@ def test_arg_extrema_check_dims_and_take_0d_as_torch(op):
     assert getattr(cr.tensor(3.0), op)(0).item() == 0
     with pytest.raises(IndexError, match=rf"{op}: dim 2 is out of range"):
         getattr(cr.tensor(values), op)(2)
+
+
+def test_an_integer_too_large_for_int64_is_refused_not_made_a_float():
+    with pytest.raises(OverflowError):
+        cr.tensor([1, 2]) + 2**70

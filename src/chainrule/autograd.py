@@ -17,6 +17,8 @@ gradient's shape is checked against its input's shape before it is accumulated.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import threading
 import weakref
 
@@ -56,6 +58,40 @@ class _SetGradMode(contextlib.ContextDecorator):
     def _recreate_cm(self):  # a fresh one per call of a decorated function, so recursion restores correctly
         return type(self)()
 
+    def __call__(self, func):
+        if inspect.isgeneratorfunction(func):
+            return _generator_in_mode(type(self), func)
+        return super().__call__(func)
+
+
+def _generator_in_mode(mode, func):
+    """``func``, a generator function, with its body in ``mode`` every time it resumes, as
+    PyTorch's decorators do (ContextDecorator alone covers only the call that creates it)."""
+
+    @functools.wraps(func)
+    def generator(*args, **kwargs):
+        inner = func(*args, **kwargs)
+        try:
+            with mode():
+                value = inner.send(None)
+            while True:
+                try:
+                    sent = yield value
+                except GeneratorExit:
+                    with mode():
+                        inner.close()
+                    raise
+                except BaseException as error:  # thrown in by the caller: pass it on
+                    with mode():
+                        value = inner.throw(error)
+                else:
+                    with mode():
+                        value = inner.send(sent)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator
+
 
 class no_grad(_SetGradMode):
     """Stops graph recording in a ``with`` block or a decorated function (``@no_grad()`` or
@@ -86,17 +122,17 @@ _written: dict[int, list] = {}  # id of the array owning some memory -> [weak re
 def note_inplace_write(*arrays: np.ndarray) -> None:
     """Record that ``arrays`` (or memory they share) were just written in place."""
     global _clock
-    _clock += 1
+    _clock = clock = _clock + 1  # the value this write stores, whatever other threads do next
     for array in arrays:
         owner = array if array.base is None else _owner(array)  # (an optimiser's parameters own their memory)
         if owner is None:
             continue
         entry = _written.get(id(owner))
         if entry is not None and entry[0]() is owner:
-            entry[1] = _clock
+            entry[1] = clock
         else:  # the entry goes when the array does, before its id can be reused
             key = id(owner)
-            _written[key] = [weakref.ref(owner, lambda _, key=key: _written.pop(key, None)), _clock]
+            _written[key] = [weakref.ref(owner, lambda _, key=key: _written.pop(key, None)), clock]
 
 
 def _last_write(owner: np.ndarray) -> int:
@@ -149,6 +185,9 @@ class Function:
     ``backward(self, grad) -> gradient or tuple of gradients`` (one per tensor
     input, ``None`` where an input needs none). Anything ``backward`` needs is
     saved on ``self`` during ``forward``; ``self.recording`` says whether it will be needed.
+    Every array saved that way (directly, or in a tuple or list) is checked before the
+    backward pass: if it was written in place after the op ran (``self.clock``), the pass
+    is refused (see "in-place writes" above).
     """
 
     #: Set on ops that are only defined for floating-point inputs.
@@ -229,7 +268,7 @@ def _settle_dtypes(cls, arrays: list) -> list:
     return arrays
 
 
-def _float_of_the_tensors(inputs):
+def _shared_float_dtype(inputs):
     """The usual case, quickly: float tensors of one dtype with Python numbers, which
     take the tensors' dtype (``x * 2.0``). None otherwise."""
     dtype = None
@@ -246,13 +285,17 @@ def _float_of_the_tensors(inputs):
 
 def _as_tensors(inputs, promotes: slice | None = None) -> tuple:
     """Wrap constants. A number an op promotes becomes a 0-d array of the promoted dtype
-    straight away (``float64 + 0.1`` keeps 0.1 exact); any other number takes the dtype of
-    the op's first tensor (a 0-d float64 array would promote a float32 computation).
+    straight away (``float64 + 0.1`` keeps 0.1 exact). For an op that does not promote, a
+    number takes the dtype of its float tensor (else of its first tensor) unless the number
+    is of a higher category (``int_tensor + 0.5`` keeps 0.5 a float); other constants
+    (lists, arrays) are converted as ``tensor()`` converts them.
     """
     if promotes is not None:
         positions = range(len(inputs))[promotes]
-        dtype = _float_of_the_tensors(inputs) or result_type(*(inputs[i] for i in positions))
-        return tuple(x if isinstance(x, Tensor) or i not in positions else Tensor._wrap(np.asarray(x, dtype))
+        dtype = _shared_float_dtype(inputs) or result_type(*(inputs[i] for i in positions))
+        return tuple(x if isinstance(x, Tensor)
+                     else Tensor._wrap(np.asarray(x, dtype)) if i in positions
+                     else Tensor._constant(x)  # a where's condition, say
                      for i, x in enumerate(inputs))
     tensors = [x for x in inputs if isinstance(x, Tensor)]
     # Prefer a floating tensor's dtype (where(mask, x, 0.5) must not make 0.5 a bool).

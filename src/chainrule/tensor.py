@@ -268,9 +268,9 @@ class Tensor:
                 "wrap it in `with chainrule.no_grad():`"
             )
         op(self.data, other.data if isinstance(other, Tensor) else other, out=self.data, casting="same_kind")
-        return self._written()
+        return self._note_write()
 
-    def _written(self) -> "Tensor":
+    def _note_write(self) -> "Tensor":
         """Note an in-place write, so that a backward pass that needs the old values refuses to run."""
         from .autograd import note_inplace_write
 
@@ -291,18 +291,18 @@ class Tensor:
 
     def zero_(self) -> "Tensor":
         self.data[...] = 0
-        return self._written()
+        return self._note_write()
 
     def fill_(self, value) -> "Tensor":
         self.data[...] = value
-        return self._written()
+        return self._note_write()
 
     def copy_(self, src) -> "Tensor":
         src = np.asarray(src.data if isinstance(src, Tensor) else src)
         if src.shape != self.data.shape:
             raise ValueError(f"copy_: source has shape {src.shape}, destination {self.shape}")
         self.data[...] = src
-        return self._written()
+        return self._note_write()
 
     # ------------------------------------------------- comparisons (no grad)
     def _compare(self, op, other):
@@ -464,17 +464,26 @@ def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     return Tensor(np.ones(shape, dtype), requires_grad=requires_grad)
 
 
+def _number_kind(n) -> str:
+    """'b', 'i' or 'f' (any integer, however large: 2**70 is an integer that int64 cannot hold)."""
+    if isinstance(n, (bool, np.bool_)):
+        return "b"
+    if isinstance(n, (int, np.integer)):
+        return "i"
+    return np.asarray(n).dtype.kind
+
+
 def _number_dtype(*numbers) -> np.dtype:
     """The dtype PyTorch infers from numbers: bool if all are bools, else int64 if all are
     integers (NumPy's included), else the default float32."""
-    kinds = {np.asarray(n).dtype.kind for n in numbers}
+    kinds = {_number_kind(n) for n in numbers}
     if kinds == {"b"}:
         return bool_
     return int64 if kinds <= set("biu") else _DEFAULT_FLOAT
 
 
 # ------------------------------------------------------------ type promotion
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < integer < floating
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < floating < complex
 
 
 def _promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
@@ -487,7 +496,8 @@ def _promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
 
 
 def _priority_and_dtype(x) -> tuple[int, np.dtype]:
-    """Tensors with dimensions rank 2, 0-d tensors 1, numbers 0 (at their default dtype)."""
+    """Tensors with dimensions come first (priority 2), then 0-d tensors (1), then numbers
+    (0, at their default dtype)."""
     data = x.data if isinstance(x, Tensor) else x
     if isinstance(data, np.ndarray):
         return (2 if data.ndim else 1), data.dtype
@@ -497,23 +507,23 @@ def _priority_and_dtype(x) -> tuple[int, np.dtype]:
 def result_type(*operands) -> np.dtype:
     """The dtype an elementwise op computes ``operands`` (tensors, arrays, numbers) in, by
     PyTorch's rules (``torch.result_type``). Operands rank as tensors with dimensions, then
-    0-d tensors, then numbers; a lower rank changes the result only by a higher category
+    0-d tensors, then numbers; a lower priority changes the result only by a higher category
     (bool < integer < floating). So ``float32 + float64 0-d`` is float32, ``int64 + 0.5``
     is float32 (a Python float counts as the default float32) and ``int64 + float32`` is
     float32."""
-    by_rank: dict[int, np.dtype] = {}
+    by_priority: dict[int, np.dtype] = {}
     for x in operands:
-        rank, dtype = _priority_and_dtype(x)
-        by_rank[rank] = _promote_types(by_rank[rank], dtype) if rank in by_rank else dtype
+        priority, dtype = _priority_and_dtype(x)
+        by_priority[priority] = _promote_types(by_priority[priority], dtype) if priority in by_priority else dtype
     result = None
-    for rank in sorted(by_rank):
-        higher = by_rank[rank]
-        if result is None or higher.kind == "f":
-            result = higher
-        elif higher.kind == "b" or result.kind == "f":
-            result = _promote_types(higher, result)
-        else:  # both integers: the higher rank's
-            result = higher
+    for priority in sorted(by_priority):  # each group over the result of the groups below it
+        group = by_priority[priority]
+        if result is None or group.kind in "fc":
+            result = group
+        elif group.kind == "b" or result.kind in "fc":
+            result = _promote_types(group, result)
+        else:  # both integers: the higher priority's
+            result = group
     return result
 
 

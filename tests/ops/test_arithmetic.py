@@ -278,3 +278,11 @@ def test_integer_tensor_where_floats_needed_names_dtype():
 def test_linear_integer_input_names_dtype():
     with pytest.raises(TypeError, match="int64"):
         F.linear(cr.tensor([[1, 2, 3]]), cr.randn(2, 3))
+
+
+def test_pow_of_bools_is_refused_clearly():
+    # a bool base with an int exponent promotes to int64 (as in PyTorch); bool ** bool NumPy
+    # would compute in int8, so it is refused
+    assert (cr.tensor([True, False]) ** 2).tolist() == [1, 0]
+    with pytest.raises(TypeError, match="pow: a bool base"):
+        cr.tensor([True, False]) ** True

@@ -150,3 +150,9 @@ def test_maximum_and_abs_gradients_at_nan_follow_torch(dtype):
     x = cr.tensor(np.array([np.nan, -1, 0, 2], dtype), requires_grad=True)
     x.abs().sum().backward()
     np.testing.assert_array_equal(x.grad.data, [0, -1, 0, 1])
+
+
+@pytest.mark.parametrize("condition", [np.array([True, False]), [True, False]], ids=["array", "list"])
+def test_where_takes_a_plain_condition(condition):
+    out = cr.where(condition, cr.tensor([1.0, 2.0]), 0.5)
+    assert out.dtype == cr.float32 and out.tolist() == [1.0, 0.5]

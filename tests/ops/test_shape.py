@@ -276,3 +276,10 @@ def test_edge_dims_parity(name):
 def test_stack_of_0d_tensors_parity(dim):
     torch = pytest.importorskip("torch")
     parity(lambda a, b: cr.stack([a, b], dim), lambda a, b: torch.stack([a, b], dim), S, S + 1, exact=True)
+
+
+def test_cat_and_stack_say_what_is_wrong():
+    with pytest.raises(ValueError, match="stack: expected a non-empty list"):
+        cr.stack([])
+    with pytest.raises(ValueError, match=r"cat: tensors must have the same number of dimensions, got shapes \[\(2,\), \(1, 2\)\]"):
+        cr.cat([cr.randn(2), cr.randn(1, 2)])

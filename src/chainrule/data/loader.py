@@ -15,7 +15,8 @@ class DataLoader:
     With ``shuffle=True`` each epoch visits the samples in a new random order drawn from the
     loader's own :class:`numpy.random.Generator` seeded with ``seed``, so the order of every
     epoch is the same from run to run and no global random state is touched. ``drop_last``
-    drops a final batch smaller than ``batch_size``. Unshuffled batches are views of ``x``/``y``.
+    drops a final batch smaller than ``batch_size``. Every batch is a fresh array, as PyTorch's
+    are: changing one in place (augmenting it, say) leaves the dataset as it was.
 
     :meth:`state_dict` captures the position (epoch, batches already given out) and the random
     state; :meth:`load_state_dict` on a loader over the same data makes its next pass continue
@@ -85,7 +86,7 @@ class DataLoader:
             self._batch = b + 1
             if self._batch == len(self):
                 self._end_epoch()
-            yield self.x[index], self.y[index]
+            yield self.x[index].copy(), self.y[index].copy()  # a slice would be a view of the data
 
     def _end_epoch(self) -> None:
         self._epoch += 1

@@ -41,7 +41,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 
 def _fill(tensor: Tensor, values) -> Tensor:
     tensor.data[...] = values
-    return tensor._written()
+    return tensor._note_write()
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:

@@ -57,7 +57,7 @@ class _HookHandle:
         self.hooks.pop(self.key, None)
 
 
-def _counter_of_an_old_batch_norm(key: str, state_dict) -> bool:
+def _may_lack_batch_counter(key: str, state_dict) -> bool:
     """Whether a missing ``key`` is the ``num_batches_tracked`` of a BatchNorm saved before the
     counter existed (PyTorch 0.4.1). PyTorch then keeps the module's own counter, and takes a
     state_dict as that old unless its ``_metadata`` gives the module version 2 or later: so a
@@ -287,10 +287,10 @@ class Module:
         Raises a ``ValueError`` naming every missing or unexpected key (when
         ``strict``) and every shape mismatch (always); nothing is copied then. As in
         PyTorch, a BatchNorm's ``num_batches_tracked`` may be absent from an old or
-        hand-made state_dict (see ``_counter_of_an_old_batch_norm``).
+        hand-made state_dict (see ``_may_lack_batch_counter``).
         """
         own = self.state_dict()
-        missing = [k for k in own if k not in state_dict and not _counter_of_an_old_batch_norm(k, state_dict)]
+        missing = [k for k in own if k not in state_dict and not _may_lack_batch_counter(k, state_dict)]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
         if strict and missing:

@@ -68,6 +68,8 @@ class Pow(Function):
     promotes = slice(None)
 
     def forward(self, a, b):
+        if a.dtype == bool:  # NumPy would answer in int8
+            raise TypeError("pow: a bool base is not supported; convert it with .int() or .float()")
         self.a, self.b = a, b
         self.out = np.power(a, b)
         return self.out

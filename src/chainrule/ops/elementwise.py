@@ -104,9 +104,10 @@ class Maximum(Function):
     promotes = slice(None)
 
     def forward(self, a, b):
-        tie = (a == b).astype(a.dtype)
-        self.share_a = np.where(a < b, 0, 1 - 0.5 * tie).astype(a.dtype, copy=False)
-        self.share_b = np.where(a > b, 0, 1 - 0.5 * tie).astype(a.dtype, copy=False)
+        if self.recording:
+            tie = (a == b).astype(a.dtype)
+            self.share_a = np.where(a < b, 0, 1 - 0.5 * tie).astype(a.dtype, copy=False)
+            self.share_b = np.where(a > b, 0, 1 - 0.5 * tie).astype(a.dtype, copy=False)
         return np.maximum(a, b)
 
     def backward(self, grad):

@@ -121,6 +121,8 @@ class Cat(Function):
             raise ValueError("cat: expected a non-empty list of tensors")
         if any(a.ndim == 0 for a in arrays):  # checked first: wrap_dim accepts dim 0 of a 0-d tensor
             raise ValueError(f"cat: zero-dimensional tensors cannot be concatenated, got shapes {shapes}")
+        if len({a.ndim for a in arrays}) > 1:
+            raise ValueError(f"cat: tensors must have the same number of dimensions, got shapes {shapes}")
         self.dim = wrap_dim("cat", dim, shapes[0])
         try:
             out = np.concatenate(arrays, axis=self.dim)
@@ -138,6 +140,8 @@ class Stack(Function):
     promotes = slice(None)
 
     def forward(self, *arrays, dim=0):
+        if not arrays:
+            raise ValueError("stack: expected a non-empty list of tensors")
         shapes = {a.shape for a in arrays}
         if len(shapes) != 1:
             raise ValueError(f"stack: every tensor must have the same shape, got {sorted(shapes)}")

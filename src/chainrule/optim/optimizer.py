@@ -54,12 +54,14 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        updated = []
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
                         self._update(p, p.grad.data, group, self.state.setdefault(p, {}))
-        note_inplace_write(*(p.data for group in self.param_groups for p in group["params"]))
+                        updated.append(p.data)
+        note_inplace_write(*updated)  # a graph that used the old values can no longer go backward
         return loss
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict, state: dict) -> None:
