@@ -266,3 +266,75 @@ def test_arg_extrema_check_dims_and_take_0d_as_torch(op):
 def test_an_integer_too_large_for_int64_is_refused_not_made_a_float():
     with pytest.raises(OverflowError):
         cr.tensor([1, 2]) + 2**70
+
+
+METHODS = [  # over x, y [4]; m, m2 [3, 4]; n [4, 2]; c [3, 1]; pos [4] > 0: values and gradients as torch's
+    "x.add(y, alpha=2)", "x.sub(y, alpha=0.5)", "x.mul(y)", "x.div(pos)", "x.pow(2)", "x.neg()",
+    "m.matmul(n)", "m.mm(n)", "x.square()", "pos.reciprocal()", "pos.rsqrt()",
+    "x.min()", "m.min(1)[0]", "m.min(0, keepdim=True)[0]", "m.amin(1)", "lib.amin(m, (0, 1))",
+    "x.var()", "m.var(1)", "m.var(0, keepdim=True)", "m.std(1, correction=0)", "m.var(unbiased=False)", "m.std()",
+    "m.t()", "x.t()", "m.view_as(m2.T.T)", "c.expand(3, 4)", "c.expand(2, -1, 4)", "c.expand_as(m)",
+    "m.masked_fill(m > 0, 0.5)", "lib.minimum(m, m2)", "lib.outer(x, y)", "lib.dot(x, y)", "lib.min(m)",
+    "lib.reshape(m, (4, 3))", "lib.transpose(m, 0, 1)", "lib.permute(m, (1, 0))", "lib.unsqueeze(x, 0)",
+    "lib.squeeze(c, 1)", "lib.mm(m, n)",
+]
+
+
+@pytest.mark.parametrize("expression", METHODS)
+def test_torch_methods_give_torchs_values_and_gradients(expression):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    arrays = {"x": rng.standard_normal(4), "y": rng.standard_normal(4), "m": rng.standard_normal((3, 4)),
+              "m2": rng.standard_normal((3, 4)), "n": rng.standard_normal((4, 2)), "c": rng.standard_normal((3, 1)),
+              "pos": rng.uniform(0.5, 2.0, 4)}
+    outputs, grads = [], []
+    for lib in (cr, torch):
+        leaves = {k: lib.tensor(v, dtype=lib.float64, requires_grad=True) for k, v in arrays.items()}
+        out = eval(expression, {"lib": lib, **leaves})
+        out.sum().backward()
+        outputs.append(out.detach().numpy())
+        grads.append({k: None if t.grad is None else t.grad.numpy() for k, t in leaves.items()})
+    np.testing.assert_allclose(outputs[0], outputs[1], rtol=1e-12, atol=1e-12)
+    for key in arrays:
+        if grads[1][key] is None:
+            assert grads[0][key] is None, key
+        else:
+            np.testing.assert_allclose(grads[0][key], grads[1][key], rtol=1e-12, atol=1e-12, err_msg=key)
+
+
+def test_queries_and_casts_as_torch():
+    torch = pytest.importorskip("torch")
+    values = [[1.5, -2.0, 0.0], [0.0, 3.0, -1.0]]
+    ours, theirs = cr.tensor(values), torch.tensor(values)
+    for expression in ["t.eq(t * 1)", "t.ne(0)", "t.lt(0)", "t.le(0)", "t.gt(0)", "t.ge(0)", "(t > 0).all()",
+                       "(t > 0).any(1)", "(t != 0).all(0, keepdim=True)", "t.sign()", "t.int()", "t.bool()",
+                       "lib.argmin(t, 1)", "lib.argmax(t)"]:
+        a, b = (eval(expression, {"t": t, "lib": lib}) for t, lib in ((ours, cr), (theirs, torch)))
+        assert a.tolist() == b.tolist() and str(a.dtype) == str(b.dtype).removeprefix("torch."), expression
+    assert ours.equal(cr.tensor(values)) and not ours.equal(cr.tensor(values[0]))
+    assert cr.allclose(ours, ours + 1e-9) and not cr.allclose(ours, ours + 1e-3)
+
+
+def test_in_place_method_forms():
+    t = cr.tensor([1.0, -2.0, 3.0])
+    t.add_(cr.tensor([1.0, 1.0, 1.0]), alpha=2).sub_(1.0).mul_(2.0).div_(4.0).clamp_(max=1.0)
+    np.testing.assert_array_equal(t.numpy(), [1.0, -0.5, 1.0])
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="in-place"):
+        w.clamp_(0.0, 1.0)
+    with cr.no_grad():
+        w.clamp_(0.0, 1.5)
+    np.testing.assert_array_equal(w.detach().numpy(), [1.0, 1.5])
+
+
+def test_more_factories():
+    cr.manual_seed(0)
+    draws = cr.randint(3, 7, (1000,))
+    assert draws.dtype == cr.int64 and draws.shape == (1000,) and set(draws.tolist()) == {3, 4, 5, 6}
+    assert sorted(cr.randperm(6).tolist()) == list(range(6)) and cr.randint(5, size=(2, 2)).shape == (2, 2)
+    np.testing.assert_allclose(cr.linspace(0, 1, 5).numpy(), [0, 0.25, 0.5, 0.75, 1.0])
+    assert cr.linspace(0, 1, 5).dtype == cr.float32 and cr.empty(2, 3).shape == (2, 3)
+    like = cr.randn_like(cr.zeros(2, 3, dtype=cr.float64))
+    assert like.shape == (2, 3) and like.dtype == cr.float64 and cr.rand_like(like).dtype == cr.float64
+    with pytest.raises(ValueError, match="expand: shape \\(3, 1\\) cannot be expanded"):
+        cr.zeros(3, 1).expand(2, 4)

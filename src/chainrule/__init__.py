@@ -16,6 +16,12 @@ from .random import get_rng_state, manual_seed, set_rng_state
 from .summary import summary
 from .tensor import (
     Tensor,
+    empty,
+    linspace,
+    rand_like,
+    randint,
+    randn_like,
+    randperm,
     result_type,
     arange,
     bool_,
@@ -42,7 +48,9 @@ __all__ = [
     "no_grad", "enable_grad", "is_grad_enabled", "manual_seed", "get_rng_state", "set_rng_state",
     "summary", "cat", "stack", "flatten", "where", "maximum", "exp", "log", "sqrt", "abs", "clip", "clamp",
     "sigmoid", "tanh", "relu", "softmax", "log_softmax", "matmul", "sum", "mean", "max", "amax",
-    "keep_freed_memory", "result_type",
+    "keep_freed_memory", "result_type", "empty", "linspace", "rand_like", "randn_like", "randint", "randperm",
+    "reshape", "transpose", "permute", "squeeze", "unsqueeze", "argmax", "argmin", "min", "amin", "minimum",
+    "allclose", "equal", "mm", "dot", "outer",
 ]
 
 keep_freed_memory()  # see chainrule/_malloc.py: reuse freed arrays instead of faulting in new pages
@@ -109,3 +117,70 @@ def max(x, dim=None, keepdim=False):  # noqa: A001
 
 def amax(x, dim=None, keepdim=False):
     return x.amax(dim, keepdim)
+
+
+def min(x, dim=None, keepdim=False):  # noqa: A001
+    return x.min(dim, keepdim)
+
+
+def amin(x, dim=None, keepdim=False):
+    return x.amin(dim, keepdim)
+
+
+def minimum(a, b):
+    """Elementwise smaller of two: the larger of their negatives, so ties share the gradient as in ``maximum``."""
+    return -maximum(-a, -b)
+
+
+def argmax(x, dim=None, keepdim=False):
+    return x.argmax(dim, keepdim)
+
+
+def argmin(x, dim=None, keepdim=False):
+    return x.argmin(dim, keepdim)
+
+
+def reshape(x, shape):
+    return x.reshape(shape)
+
+
+def transpose(x, dim0, dim1):
+    return x.transpose(dim0, dim1)
+
+
+def permute(x, dims):
+    return x.permute(dims)
+
+
+def squeeze(x, dim=None):
+    return x.squeeze(dim)
+
+
+def unsqueeze(x, dim):
+    return x.unsqueeze(dim)
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return a.allclose(b, rtol, atol, equal_nan)
+
+
+def equal(a, b):
+    return a.equal(b)
+
+
+def mm(a, b):
+    return a.mm(b)
+
+
+def dot(a, b):
+    """The inner product of two vectors."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"dot: both operands must be vectors, got shapes {a.shape} and {b.shape}")
+    return a @ b
+
+
+def outer(a, b):
+    """aᵢ·bⱼ for vectors a and b."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"outer: both operands must be vectors, got shapes {a.shape} and {b.shape}")
+    return a.unsqueeze(1) * b.unsqueeze(0)

@@ -177,6 +177,12 @@ class Tensor:
     def long(self) -> "Tensor":
         return Tensor._wrap(self.data.astype(int64))
 
+    def int(self) -> "Tensor":
+        return Tensor._wrap(self.data.astype(np.int32))
+
+    def bool(self) -> "Tensor":
+        return Tensor._wrap(self.data.astype(bool_))
+
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
         extras = []
@@ -257,6 +263,42 @@ class Tensor:
     def __rmatmul__(self, other):
         return _ops.arithmetic.MatMul.apply(other, self)
 
+    # PyTorch's method forms of the operators
+    def add(self, other, alpha=1):
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, alpha=1):
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other):
+        return self * other
+
+    def div(self, other):
+        return self / other
+
+    def pow(self, exponent):
+        return self ** exponent
+
+    def neg(self):
+        return -self
+
+    def matmul(self, other):
+        return self @ other
+
+    def mm(self, other):
+        if self.ndim != 2 or np.ndim(other) != 2:
+            raise ValueError(f"mm: both operands must be matrices, got shapes {self.shape} and {np.shape(other)}")
+        return self @ other
+
+    def square(self):
+        return self * self
+
+    def reciprocal(self):
+        return 1 / self
+
+    def rsqrt(self):
+        return 1 / self.sqrt()
+
     # In-place updates, for optimisers and hand-written training loops:
     # `with no_grad(): w -= lr * w.grad` must change w itself.
     def _inplace(self, op, other):
@@ -288,6 +330,24 @@ class Tensor:
 
     def __itruediv__(self, other):
         return self._inplace(np.divide, other)
+
+    def add_(self, other, alpha=1) -> "Tensor":
+        return self._inplace(np.add, other if alpha == 1 else _plain(other) * alpha)
+
+    def sub_(self, other, alpha=1) -> "Tensor":
+        return self._inplace(np.subtract, other if alpha == 1 else _plain(other) * alpha)
+
+    def mul_(self, other) -> "Tensor":
+        return self._inplace(np.multiply, other)
+
+    def div_(self, other) -> "Tensor":
+        return self._inplace(np.divide, other)
+
+    def clamp_(self, min=None, max=None) -> "Tensor":
+        def clamp(a, _, out, casting):
+            return np.clip(a, min, max, out=out, casting=casting)
+
+        return self._inplace(clamp, None)
 
     def zero_(self) -> "Tensor":
         self.data[...] = 0
@@ -331,6 +391,25 @@ class Tensor:
     def __bool__(self) -> bool:
         return bool(self.data)
 
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def all(self, dim=None, keepdim: bool = False) -> "Tensor":
+        return Tensor._wrap(np.all(self.data, axis=dim, keepdims=keepdim))
+
+    def any(self, dim=None, keepdim: bool = False) -> "Tensor":
+        return Tensor._wrap(np.any(self.data, axis=dim, keepdims=keepdim))
+
+    def equal(self, other) -> bool:
+        """Same shape and the same values (``torch.equal``)."""
+        return self.shape == np.shape(other) and bool(np.array_equal(self.data, _plain(other)))
+
+    def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+        return bool(np.allclose(self.data, _plain(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def sign(self) -> "Tensor":
+        """−1, 0 or 1 (NaN stays NaN); a constant: its derivative is 0 everywhere."""
+        return Tensor._wrap(np.sign(self.data))
+
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         return self._arg_extremum(np.argmax, "argmax", dim, keepdim)
 
@@ -357,12 +436,62 @@ class Tensor:
         """Like ``torch.max``: the largest value, or with ``dim`` a ``(values, indices)`` pair."""
         return _ops.reduce.max(self, dim, keepdim)
 
+    def amin(self, dim=None, keepdim: bool = False):
+        return -(-self).amax(dim, keepdim)
+
+    def min(self, dim: int | None = None, keepdim: bool = False):
+        """Like ``torch.min``: the smallest value, or with ``dim`` a ``(values, indices)`` pair
+        (the maximum of −x, so ties and gradients follow ``max``)."""
+        if dim is None:
+            return -(-self).max()
+        values, indices = (-self).max(dim, keepdim)
+        return _ops.reduce.MaxResult(-values, indices)
+
+    def var(self, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None):
+        """Σ(x − mean)² / (n − correction) over ``dim``: Bessel's correction by default, as in
+        PyTorch (``unbiased=False`` or ``correction=0`` for the population variance)."""
+        if unbiased is not None:
+            correction = int(unbiased)
+        centred = self - self.mean(dim, keepdim=True)
+        squares = (centred * centred).sum(dim, keepdim=keepdim)
+        count = self.numel() // max(squares.numel(), 1)  # the elements each result sums over
+        return squares / (count - correction)
+
+    def std(self, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None):
+        return self.var(dim, keepdim, correction=correction, unbiased=unbiased).sqrt()
+
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape):
         return _ops.shape.Reshape.apply(self, shape=_shape_arg(shape))
 
     def view(self, *shape):
         return self.reshape(*shape)
+
+    def view_as(self, other: "Tensor"):
+        return self.reshape(other.shape)
+
+    def expand(self, *sizes):
+        """Broadcast to ``sizes`` (−1 keeps a dimension); the gradient is summed back, as for
+        any broadcast. A new array, where PyTorch returns a view."""
+        sizes = _shape_arg(sizes)
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand: {sizes} has fewer dimensions than the tensor's shape {self.shape}")
+        shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+        try:
+            np.broadcast_shapes(self.shape, shape)
+        except ValueError:
+            raise ValueError(f"expand: shape {self.shape} cannot be expanded to {sizes}") from None
+        return self + Tensor._wrap(np.zeros(shape, dtype=self.dtype))
+
+    def expand_as(self, other: "Tensor"):
+        return self.expand(other.shape)
+
+    def t(self):
+        """The transpose of a matrix (a 0-d or 1-d tensor as it is), ``torch.Tensor.t``."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor with at most 2 dimensions, got shape {self.shape}; use transpose")
+        return self.T
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
         return _ops.shape.flatten(self, start_dim, end_dim)
@@ -405,6 +534,10 @@ class Tensor:
     def clip(self, min=None, max=None):
         return _ops.elementwise.Clip.apply(self, min=min, max=max)
 
+    def masked_fill(self, mask, value):
+        """``value`` where ``mask`` holds, else this tensor's values; the dtype stays this tensor's."""
+        return _ops.elementwise.where(mask, Tensor._wrap(np.asarray(_plain(value), dtype=self.dtype)), self)
+
     clamp = clip
 
     def sigmoid(self):
@@ -421,6 +554,11 @@ class Tensor:
 
     def log_softmax(self, dim: int):
         return _ops.activation.LogSoftmax.apply(self, dim=dim)
+
+
+def _plain(x):
+    """A tensor's array, anything else as it is."""
+    return x.data if isinstance(x, Tensor) else x
 
 
 def _shape_arg(args) -> tuple:
@@ -546,6 +684,36 @@ def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the global generator (see ``manual_seed``)."""
     shape, dtype = _shape_and_dtype(size, dtype)
     return Tensor(_random.generator().standard_normal(shape, dtype=np.float64).astype(dtype), requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, requires_grad: bool = False) -> Tensor:
+    return randn(t.shape, dtype=t.dtype, requires_grad=requires_grad)
+
+
+def rand_like(t: Tensor, requires_grad: bool = False) -> Tensor:
+    return rand(t.shape, dtype=t.dtype, requires_grad=requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None) -> Tensor:
+    """Integers uniform on [low, high) (``randint(high, size)`` from 0), int64 by default."""
+    if high is None:
+        low, high = 0, low
+    return Tensor(_random.generator().integers(low, high, size=_shape_arg((size,)), dtype=np.dtype(dtype or int64)))
+
+
+def randperm(n: int, dtype=None) -> Tensor:
+    """A random permutation of 0 … n−1 from the global generator."""
+    return Tensor(_random.generator().permutation(n).astype(dtype or int64))
+
+
+def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Like ``zeros`` (a NumPy engine gains nothing from leaving memory uninitialised)."""
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, float32 by default."""
+    return Tensor(np.linspace(start, end, steps).astype(dtype or _DEFAULT_FLOAT))
 
 
 def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
