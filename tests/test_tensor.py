@@ -277,6 +277,9 @@ METHODS = [  # over x, y [4]; m, m2 [3, 4]; n [4, 2]; c [3, 1]; pos [4] > 0: val
     "m.masked_fill(m > 0, 0.5)", "lib.minimum(m, m2)", "lib.outer(x, y)", "lib.dot(x, y)", "lib.min(m)",
     "lib.reshape(m, (4, 3))", "lib.transpose(m, 0, 1)", "lib.permute(m, (1, 0))", "lib.unsqueeze(x, 0)",
     "lib.squeeze(c, 1)", "lib.mm(m, n)",
+    "m.gather(1, lib.tensor([[0, 0, 3], [2, 1, 2], [1, 1, 1]]))", "m.sort(1)[0]", "m.sort(0, descending=True)[0]",
+    "m.topk(2, 1)[0]", "lib.topk(m, 2, 0, largest=False)[0]", "m.cumsum(1)", "lib.cumsum(x, 0)", "m.norm()",
+    "m.norm(dim=1)", "lib.norm(m, p=1, dim=0)", "m.norm(p=float('inf'), dim=1, keepdim=True)",
 ]
 
 
@@ -308,7 +311,8 @@ def test_queries_and_casts_as_torch():
     ours, theirs = cr.tensor(values), torch.tensor(values)
     for expression in ["t.eq(t * 1)", "t.ne(0)", "t.lt(0)", "t.le(0)", "t.gt(0)", "t.ge(0)", "(t > 0).all()",
                        "(t > 0).any(1)", "(t != 0).all(0, keepdim=True)", "t.sign()", "t.int()", "t.bool()",
-                       "lib.argmin(t, 1)", "lib.argmax(t)"]:
+                       "lib.argmin(t, 1)", "lib.argmax(t)", "t.sort(1)[1]", "t.argsort(0, descending=True)",
+                       "t.topk(2)[1]"]:
         a, b = (eval(expression, {"t": t, "lib": lib}) for t, lib in ((ours, cr), (theirs, torch)))
         assert a.tolist() == b.tolist() and str(a.dtype) == str(b.dtype).removeprefix("torch."), expression
     assert ours.equal(cr.tensor(values)) and not ours.equal(cr.tensor(values[0]))

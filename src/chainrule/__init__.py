@@ -50,7 +50,7 @@ __all__ = [
     "sigmoid", "tanh", "relu", "softmax", "log_softmax", "matmul", "sum", "mean", "max", "amax",
     "keep_freed_memory", "result_type", "empty", "linspace", "rand_like", "randn_like", "randint", "randperm",
     "reshape", "transpose", "permute", "squeeze", "unsqueeze", "argmax", "argmin", "min", "amin", "minimum",
-    "allclose", "equal", "mm", "dot", "outer",
+    "allclose", "equal", "mm", "dot", "outer", "gather", "sort", "argsort", "topk", "cumsum", "norm",
 ]
 
 keep_freed_memory()  # see chainrule/_malloc.py: reuse freed arrays instead of faulting in new pages
@@ -184,3 +184,27 @@ def outer(a, b):
     if a.ndim != 1 or b.ndim != 1:
         raise ValueError(f"outer: both operands must be vectors, got shapes {a.shape} and {b.shape}")
     return a.unsqueeze(1) * b.unsqueeze(0)
+
+
+def gather(x, dim, index):
+    return x.gather(dim, index)
+
+
+def sort(x, dim=-1, descending=False):
+    return x.sort(dim, descending)
+
+
+def argsort(x, dim=-1, descending=False):
+    return x.argsort(dim, descending)
+
+
+def topk(x, k, dim=-1, largest=True):
+    return x.topk(k, dim, largest)
+
+
+def cumsum(x, dim):
+    return x.cumsum(dim)
+
+
+def norm(x, p=2, dim=None, keepdim=False):
+    return x.norm(p, dim, keepdim)

@@ -447,6 +447,19 @@ class Tensor:
         values, indices = (-self).max(dim, keepdim)
         return _ops.reduce.MaxResult(-values, indices)
 
+    def norm(self, p=2, dim=None, keepdim: bool = False):
+        """The vector norm over ``dim`` (all of it by default): p = 2 ('fro'), 1 or inf."""
+        if p in (2, "fro"):
+            return _ops.reduce.Norm.apply(self, dim=dim, keepdim=keepdim)
+        if p == 1:
+            return self.abs().sum(dim, keepdim)
+        if p in (float("inf"), "inf"):
+            return self.abs().amax(dim, keepdim)
+        raise ValueError(f"norm: p must be 2 ('fro'), 1 or inf, got {p!r}")
+
+    def cumsum(self, dim: int):
+        return _ops.reduce.CumSum.apply(self, dim=dim)
+
     def var(self, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None):
         """Σ(x − mean)² / (n − correction) over ``dim``: Bessel's correction by default, as in
         PyTorch (``unbiased=False`` or ``correction=0`` for the population variance)."""
@@ -511,6 +524,18 @@ class Tensor:
 
     def squeeze(self, dim: int | None = None):
         return _ops.shape.squeeze(self, dim)
+
+    def gather(self, dim: int, index):
+        return _ops.shape.gather(self, dim, index)
+
+    def sort(self, dim: int = -1, descending: bool = False):
+        return _ops.shape.sort(self, dim, descending)
+
+    def argsort(self, dim: int = -1, descending: bool = False) -> "Tensor":
+        return _ops.shape.sort(self.detach(), dim, descending).indices
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True):
+        return _ops.shape.topk(self, k, dim, largest)
 
     def __getitem__(self, index):
         return _ops.shape.GetItem.apply(self, index=_index_arg(index))

@@ -247,3 +247,20 @@ def test_mean_of_integer_tensor_names_dtype():
 def test_sum_of_integers_stays_integer():
     out = cr.tensor([[1, 2], [3, 4]]).sum(0)
     assert out.dtype == cr.int64 and out.tolist() == [4, 6]
+
+
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (1, False), ((0, 2), True), (-1, True)])
+def test_norm_fd(dim, keepdim):
+    fd_check(lambda t: t.norm(dim=dim, keepdim=keepdim), randn(3, 4, 2, seed=31))
+
+
+def test_norm_gradient_is_zero_at_zero_as_in_torch():
+    x = cr.zeros(2, 3, dtype=cr.float64, requires_grad=True)
+    (x.norm(dim=1) + x.norm()).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cumsum_fd_and_integer_dtype(dim):
+    fd_check(lambda t: t.cumsum(dim), randn(3, 4, seed=32))
+    assert cr.tensor([[1, 2], [3, 4]], dtype=cr.int64).cumsum(dim).tolist() == np.cumsum([[1, 2], [3, 4]], axis=dim).tolist()

@@ -283,3 +283,29 @@ def test_cat_and_stack_say_what_is_wrong():
         cr.stack([])
     with pytest.raises(ValueError, match=r"cat: tensors must have the same number of dimensions, got shapes \[\(2,\), \(1, 2\)\]"):
         cr.cat([cr.randn(2), cr.randn(1, 2)])
+
+
+def test_gather_fd_with_repeated_and_negative_indices():
+    index = np.array([[0, 0, 3], [2, -1, 2], [1, 1, 1]])  # a smaller index than the input, repeats
+    fd_check(lambda t: t.gather(1, cr.tensor(index)), randn(4, 5, seed=33))
+    fd_check(lambda t: t.gather(0, cr.tensor(index)), randn(4, 5, seed=34))
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.sort(1)[0], lambda t: t.sort(0, descending=True)[0], lambda t: t.topk(2, 1)[0],
+    lambda t: t.topk(3, 0, largest=False)[0],
+])
+def test_sort_and_topk_values_fd(call):
+    fd_check(call, randn(4, 5, seed=35))
+
+
+def test_gather_says_what_is_wrong():
+    x = cr.randn(2, 3)
+    with pytest.raises(TypeError, match="gather: index must be an integer tensor"):
+        x.gather(1, cr.tensor([[0.0]]))
+    with pytest.raises(ValueError, match=r"gather: index of shape \(1,\) does not fit input of shape \(2, 3\)"):
+        x.gather(1, cr.tensor([0]))
+    with pytest.raises(IndexError, match=r"gather: index values must lie in \[-3, 2\] for dim 1"):
+        x.gather(1, cr.tensor([[3]]))
+    with pytest.raises(ValueError, match="topk: k must lie in"):
+        x.topk(4)

@@ -83,6 +83,43 @@ class Max(AMax):
         return out
 
 
+class Norm(Function):
+    """The Euclidean norm ‖x‖ = √Σx² over ``dim``;  ∂‖x‖/∂x = x/‖x‖, and 0 where ‖x‖ = 0
+    (PyTorch's choice, where the quotient would be 0/0)."""
+
+    def forward(self, x, dim=None, keepdim=False):
+        self.keepdim = keepdim
+        self.axes = _axes("norm", dim, x.shape)
+        self.x = x
+        self.norm = np.sqrt(np.sum(x * x, axis=self.axes, keepdims=True))
+        return self.norm if keepdim else np.squeeze(self.norm, axis=self.axes)
+
+    def backward(self, grad):
+        if not self.keepdim and self.axes:
+            grad = np.expand_dims(grad, self.axes)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(self.norm == 0, 0, self.x / self.norm)
+        return grad * share
+
+
+class CumSum(Function):
+    """Running sums along ``dim``;  the gradient is the running sum of the gradient taken
+    from the other end."""
+
+    float_only = False
+
+    def forward(self, x, dim):
+        self.dim = wrap_dim("cumsum", dim, x.shape)
+        if x.ndim == 0:
+            return x.copy()
+        return np.cumsum(x, axis=self.dim, dtype=np.int64 if x.dtype.kind in "biu" else x.dtype)
+
+    def backward(self, grad):
+        if grad.ndim == 0:
+            return grad
+        return np.flip(np.cumsum(np.flip(grad, self.dim), axis=self.dim), self.dim)
+
+
 class MaxDim(Function):
     """Largest value along one dimension; the gradient goes to the returned index only."""
 

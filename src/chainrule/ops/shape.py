@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from ..autograd import Function
@@ -109,6 +111,68 @@ class GetItem(Function):
         else:
             np.add.at(full, self.index, grad)
         return full
+
+
+class Gather(Function):
+    """out[i][j] = x[i][index[i][j]] along ``dim`` (``torch.gather``); an index may pick an
+    element several times, so the gradient is scattered back with ``np.add.at``."""
+
+    float_only = False
+
+    def forward(self, x, index, dim):
+        self.shape, self.dim = x.shape, dim
+        self.index = _gather_index(x.shape, index, dim)  # the full index of every picked element
+        return x[self.index]
+
+    def backward(self, grad):
+        full = np.zeros(self.shape, dtype=grad.dtype)
+        np.add.at(full, self.index, grad)
+        return full
+
+
+def _gather_index(shape, index, dim) -> tuple:
+    """``index`` checked and completed with the positions along the other dimensions."""
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"gather: index must be an integer tensor, got dtype {index.dtype}")
+    if index.ndim != len(shape) or any(i > n for d, (i, n) in enumerate(zip(index.shape, shape)) if d != dim):
+        raise ValueError(f"gather: index of shape {index.shape} does not fit input of shape {shape} "
+                         f"(same number of dimensions, no larger outside dim {dim})")
+    if index.size and (index.min() < -shape[dim] or index.max() >= shape[dim]):
+        raise IndexError(f"gather: index values must lie in [{-shape[dim]}, {shape[dim] - 1}] "
+                         f"for dim {dim} of size {shape[dim]}")
+    positions = list(np.ogrid[tuple(slice(n) for n in index.shape)])
+    positions[dim] = index
+    return tuple(positions)
+
+
+def gather(x: Tensor, dim: int, index) -> Tensor:
+    index = index.data if isinstance(index, Tensor) else np.asarray(index)
+    return Gather.apply(x, index=index, dim=wrap_dim("gather", dim, x.shape))
+
+
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def sort(x: Tensor, dim: int = -1, descending: bool = False) -> ValuesIndices:
+    """Values in order along ``dim`` and where they came from; ties keep their order (stable).
+    The values carry the gradient back to where they came from."""
+    axis = wrap_dim("sort", dim, x.shape)
+    if x.ndim == 0:
+        return ValuesIndices(x * 1, Tensor._wrap(np.array(0, dtype=np.int64)))
+    keys = -x.data if descending else x.data
+    indices = np.argsort(keys, axis=axis, kind="stable")
+    return ValuesIndices(gather(x, axis, indices), Tensor._wrap(indices.astype(np.int64)))
+
+
+def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> ValuesIndices:
+    """The ``k`` largest (or smallest) values along ``dim``, in order, and their indices."""
+    axis = wrap_dim("topk", dim, x.shape)
+    size = x.shape[axis] if x.ndim else 1
+    if not 0 <= k <= size:
+        raise ValueError(f"topk: k must lie in [0, {size}] for dim {dim} of shape {x.shape}, got {k}")
+    values, indices = sort(x, axis, descending=largest)
+    first_k = (slice(None),) * axis + (slice(0, k),)
+    return ValuesIndices(values[first_k], indices[first_k])
 
 
 class Cat(Function):
