@@ -342,3 +342,9 @@ def test_more_factories():
     assert like.shape == (2, 3) and like.dtype == cr.float64 and cr.rand_like(like).dtype == cr.float64
     with pytest.raises(ValueError, match="expand: shape \\(3, 1\\) cannot be expanded"):
         cr.zeros(3, 1).expand(2, 4)
+
+
+def test_float_and_int_of_a_one_element_tensor():
+    assert float(cr.tensor([2.5])) == 2.5 and int(cr.tensor(7)) == 7
+    with pytest.raises(ValueError, match="one element"):
+        float(cr.tensor([1.0, 2.0]))
