@@ -538,7 +538,7 @@ class Tensor:
         return _ops.shape.sort(self, dim, descending)
 
     def argsort(self, dim: int = -1, descending: bool = False) -> "Tensor":
-        return _ops.shape.sort(self.detach(), dim, descending).indices
+        return Tensor._wrap(_ops.shape.sort_indices(self, dim, descending))
 
     def topk(self, k: int, dim: int = -1, largest: bool = True):
         return _ops.shape.topk(self, k, dim, largest)

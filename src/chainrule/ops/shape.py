@@ -159,9 +159,16 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False) -> ValuesIndices:
     axis = wrap_dim("sort", dim, x.shape)
     if x.ndim == 0:
         return ValuesIndices(x * 1, Tensor._wrap(np.array(0, dtype=np.int64)))
-    keys = -x.data if descending else x.data
-    indices = np.argsort(keys, axis=axis, kind="stable")
-    return ValuesIndices(gather(x, axis, indices), Tensor._wrap(indices.astype(np.int64)))
+    indices = sort_indices(x, axis, descending)
+    return ValuesIndices(gather(x, axis, indices), Tensor._wrap(indices))
+
+
+def sort_indices(x: Tensor, dim: int = -1, descending: bool = False) -> np.ndarray:
+    """Where ``sort`` takes each value from (``argsort``), int64; ties keep their order."""
+    axis = wrap_dim("argsort", dim, x.shape)
+    if x.ndim == 0:
+        return np.array(0, dtype=np.int64)
+    return np.argsort(-x.data if descending else x.data, axis=axis, kind="stable").astype(np.int64)
 
 
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> ValuesIndices:
