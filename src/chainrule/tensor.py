@@ -667,7 +667,7 @@ def _promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
 def _priority_and_dtype(x) -> tuple[int, np.dtype]:
     """Tensors with dimensions come first (priority 2), then 0-d tensors (1), then numbers
     (0, at their default dtype)."""
-    data = x.data if isinstance(x, Tensor) else x
+    data = _plain(x)
     if isinstance(data, np.ndarray):
         return (2 if data.ndim else 1), data.dtype
     return 0, _number_dtype(data)

@@ -113,23 +113,6 @@ class GetItem(Function):
         return full
 
 
-class Gather(Function):
-    """out[i][j] = x[i][index[i][j]] along ``dim`` (``torch.gather``); an index may pick an
-    element several times, so the gradient is scattered back with ``np.add.at``."""
-
-    float_only = False
-
-    def forward(self, x, index, dim):
-        self.shape, self.dim = x.shape, dim
-        self.index = _gather_index(x.shape, index, dim)  # the full index of every picked element
-        return x[self.index]
-
-    def backward(self, grad):
-        full = np.zeros(self.shape, dtype=grad.dtype)
-        np.add.at(full, self.index, grad)
-        return full
-
-
 def _gather_index(shape, index, dim) -> tuple:
     """``index`` checked and completed with the positions along the other dimensions."""
     if index.dtype.kind not in "iu":
@@ -146,8 +129,10 @@ def _gather_index(shape, index, dim) -> tuple:
 
 
 def gather(x: Tensor, dim: int, index) -> Tensor:
+    """out[i][j] = x[i][index[i][j]] along ``dim`` (``torch.gather``): an advanced index, so
+    ``GetItem`` scatters the gradient back, repeated picks accumulating."""
     index = index.data if isinstance(index, Tensor) else np.asarray(index)
-    return Gather.apply(x, index=index, dim=wrap_dim("gather", dim, x.shape))
+    return GetItem.apply(x, index=_gather_index(x.shape, index, wrap_dim("gather", dim, x.shape)))
 
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -156,16 +141,14 @@ ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 def sort(x: Tensor, dim: int = -1, descending: bool = False) -> ValuesIndices:
     """Values in order along ``dim`` and where they came from; ties keep their order (stable).
     The values carry the gradient back to where they came from."""
-    axis = wrap_dim("sort", dim, x.shape)
-    if x.ndim == 0:
-        return ValuesIndices(x * 1, Tensor._wrap(np.array(0, dtype=np.int64)))
-    indices = sort_indices(x, axis, descending)
-    return ValuesIndices(gather(x, axis, indices), Tensor._wrap(indices))
+    indices = sort_indices(x, dim, descending, op="sort")
+    values = gather(x, dim, indices) if x.ndim else x * 1
+    return ValuesIndices(values, Tensor._wrap(indices))
 
 
-def sort_indices(x: Tensor, dim: int = -1, descending: bool = False) -> np.ndarray:
+def sort_indices(x: Tensor, dim: int = -1, descending: bool = False, op: str = "argsort") -> np.ndarray:
     """Where ``sort`` takes each value from (``argsort``), int64; ties keep their order."""
-    axis = wrap_dim("argsort", dim, x.shape)
+    axis = wrap_dim(op, dim, x.shape)
     if x.ndim == 0:
         return np.array(0, dtype=np.int64)
     return np.argsort(-x.data if descending else x.data, axis=axis, kind="stable").astype(np.int64)
