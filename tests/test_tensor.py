@@ -336,6 +336,7 @@ def test_more_factories():
     draws = cr.randint(3, 7, (1000,))
     assert draws.dtype == cr.int64 and draws.shape == (1000,) and set(draws.tolist()) == {3, 4, 5, 6}
     assert sorted(cr.randperm(6).tolist()) == list(range(6)) and cr.randint(5, size=(2, 2)).shape == (2, 2)
+    assert cr.randint(5, (2, 2)).shape == (2, 2) and set(cr.randint(2, (500,)).tolist()) == {0, 1}
     np.testing.assert_allclose(cr.linspace(0, 1, 5).numpy(), [0, 0.25, 0.5, 0.75, 1.0])
     assert cr.linspace(0, 1, 5).dtype == cr.float32 and cr.empty(2, 3).shape == (2, 3)
     like = cr.randn_like(cr.zeros(2, 3, dtype=cr.float64))

@@ -725,10 +725,14 @@ def rand_like(t: Tensor, requires_grad: bool = False) -> Tensor:
     return rand(t.shape, dtype=t.dtype, requires_grad=requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None) -> Tensor:
-    """Integers uniform on [low, high) (``randint(high, size)`` from 0), int64 by default."""
-    if high is None:
+def randint(low, high=None, size=None, dtype=None) -> Tensor:
+    """Integers uniform on [low, high), int64 by default: ``randint(low, high, size)``, or
+    ``randint(high, size)`` from 0, as PyTorch's two forms."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
+    size = () if size is None else size
     return Tensor(_random.generator().integers(low, high, size=_shape_arg((size,)), dtype=np.dtype(dtype or int64)))
 
 
