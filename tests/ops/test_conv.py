@@ -6,6 +6,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.nn import functional as F
+from chainrule.ops.conv import pair
 from gradcheck import distinct, fd_check, parity, randn, rng
 
 # (input shape, weight shape, stride, padding)
@@ -16,6 +17,7 @@ CONV_CASES = [
     ((1, 3, 4, 4), (2, 3, 1, 1), 1, 0),             # 1x1
     ((1, 1, 7, 6), (2, 1, 3, 2), 3, (0, 1)),        # stride that skips the last rows
     ((2, 2, 3, 3), (1, 2, 3, 3), 1, 2),             # padding larger than needed
+    ((2, 2, 6, 7), (3, 2, 3, 2), (1, 2), (2, 1)),   # stride 1 down the rows only
 ]
 
 
@@ -222,6 +224,28 @@ def test_conv2d_weight_products_fd_and_parity(case, weight_product):
     fd_check(_conv(stride, padding), x, w, b)
     parity(_conv(stride, padding), _torch_conv(stride, padding),
            x.astype(np.float32), w.astype(np.float32), b.astype(np.float32))
+
+
+# ------------------------------------------------- both input-gradient paths
+@pytest.fixture(params=["patch gradient", "kernel rows", "kernel rows, NumPy products"])
+def input_gradient_path(request, monkeypatch):
+    """Force the input gradient through the patch gradient or, at stride 1 down the rows,
+    through the kernel-row products (by BLAS, or by the NumPy fallback of ``addmm``)."""
+    from chainrule import _blas
+    from chainrule.ops import conv
+
+    monkeypatch.setattr(conv, "_PATCH_GRADIENT_IN_CACHE", 10**12 if request.param == "patch gradient" else 0)
+    if request.param.endswith("NumPy products"):
+        monkeypatch.setattr(_blas, "_GEMMS", {})
+    return request.param
+
+
+@pytest.mark.parametrize("case", [case for case in CONV_CASES if pair(case[2])[0] == 1], ids=_conv_id)
+def test_conv2d_input_gradient_paths_fd_and_parity(case, input_gradient_path):
+    xs, ws, stride, padding = case
+    x, w = randn(*xs, seed=3), randn(*ws, seed=4)
+    fd_check(_conv(stride, padding), x, w)
+    parity(_conv(stride, padding), _torch_conv(stride, padding), x.astype(np.float32), w.astype(np.float32))
 
 
 # ------------------------------------------------- memory order between layers

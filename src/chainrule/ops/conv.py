@@ -7,7 +7,10 @@ receptive field becomes a column of a patch matrix, so
 
 is one ``W @ patches``. Its backward is two more products, and the patch
 gradients are added back into the image by a loop over the kernel's p × q
-positions only (never over the batch or the output pixels).
+positions only (never over the batch or the output pixels). For a stride of 1
+down the rows and a large patch gradient, the input gradient skips the patch
+gradient: kH products add straight into a kW-times-shifted image
+(``_Patches._input_grad_by_kernel_rows``).
 
 Memory order. The patch matrix's columns run over (i, j, n), batch last, so the
 product ``W @ patches`` is the output already laid out as [O, OH, OW, N]. The op
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._blas import addmm
 from ..autograd import Function
 from . import layout
 
@@ -92,7 +96,7 @@ class _Patches:
 
     def __init__(self, x_shape, kernel, stride, padding, out_hw):
         n, c, h, w = x_shape
-        self.x_shape, self.kernel, self.padding, self.out_hw = x_shape, kernel, padding, out_hw
+        self.x_shape, self.kernel, self.stride, self.padding, self.out_hw = x_shape, kernel, stride, padding, out_hw
         self.padded_shape = (c, h + 2 * padding[0], w + 2 * padding[1], n)
         self.windows = [(p, q, _window(p, q, stride, out_hw))
                         for p in range(kernel[0]) for q in range(kernel[1])]
@@ -111,13 +115,57 @@ class _Patches:
             patches[:, p, q] = image[:, rows, cols]
         return patches.reshape(c * self.kernel[0] * self.kernel[1], -1)
 
-    def scatter(self, grad_patches):
+    def input_grad(self, weight, grad_rows):
+        """∂L/∂x from ∂L/∂out as [O, OH·OW·N]: the adjoint of ``gather`` applied to Wᵀ·G.
+
+        The patch gradient Wᵀ·G is as large as the patch matrix. Where it would not
+        stay in cache, writing it out and reading it back to scatter it costs more than
+        the products, and a stride of 1 down the rows lets us skip it; where it fits,
+        one large product runs faster than the kH smaller ones that replace it.
+        """
+        patch_gradient_bytes = weight[0].size * grad_rows.shape[1] * grad_rows.itemsize
+        if self.stride[0] == 1 and patch_gradient_bytes > _PATCH_GRADIENT_IN_CACHE:
+            return self._input_grad_by_kernel_rows(weight, grad_rows)
+        return self._scatter(weight.reshape(weight.shape[0], -1).T @ grad_rows)
+
+    def _scatter(self, grad_patches):
         n, c = self.x_shape[:2]
         grad_patches = grad_patches.reshape(c, *self.kernel, *self.out_hw, n)
         image = np.zeros(self.padded_shape, dtype=grad_patches.dtype)
         for p, q, (rows, cols) in self.windows:
             image[:, rows, cols] += grad_patches[:, p, q]
         return self._interior(image).transpose(3, 0, 1, 2)
+
+    def _input_grad_by_kernel_rows(self, weight, grad_rows):
+        """The input gradient without the patch gradient, for a stride of 1 down the rows.
+
+        Kernel row p of output row i then always meets padded image row i + p. Let
+        D[c, q, r, j, n] be the gradient that reaches x_pad[c, r, j·sw + q, n] through
+        kernel column q. Kernel row p's part of it, W_pᵀ·G with W_p = w[:, :, p, :] as
+        [O, C·kW], is D's image rows p … p + OH − 1, a contiguous block of columns of D
+        as [C·kW, H'·OW·N]: so D is kH products, each added in place (:func:`addmm`,
+        β = 1) into the rows the previous ones reached. Then
+
+            ∂L/∂x_pad[c, r, s, n] = Σ_q D[c, q, r, (s − q) / sw, n]
+
+        is kW strided additions. D has kH times fewer entries than the patch gradient.
+        """
+        (kh, kw), (ph, pw), (oh, ow) = self.kernel, self.padding, self.out_hw
+        n, c, h, w = self.x_shape
+        run = ow * n  # one output row: every column of every image
+        per_kernel_row = np.ascontiguousarray(weight.transpose(2, 1, 3, 0)).reshape(kh, c * kw, -1)
+        d = np.empty((c * kw, (h + 2 * ph) * run), dtype=grad_rows.dtype)
+        d[:, oh * run:] = 0  # the rows kernel row 0 does not reach
+        for p in range(kh):
+            addmm(per_kernel_row[p], grad_rows, d[:, p * run:(p + oh) * run], beta=1.0 if p else 0.0)
+        d = d.reshape(c, kw, h + 2 * ph, ow, n)[:, :, ph:ph + h]  # the unpadded rows only
+        image = np.zeros((c, h, w + 2 * pw, n), dtype=d.dtype)
+        for q in range(kw):
+            image[:, :, _window(0, q, self.stride, self.out_hw)[1]] += d[:, q]
+        return image[:, :, pw:pw + w].transpose(3, 0, 1, 2)
+
+
+_PATCH_GRADIENT_IN_CACHE = 4 << 20  # bytes; larger patch gradients are not formed (stride 1)
 
 
 def _weight_grad(grad_rows, patches, rows: int) -> np.ndarray:
@@ -162,7 +210,7 @@ class Conv2d(Function):
         if len(self.needs_grad) == 3:
             grads.append(grad_rows.sum(axis=1) if self.needs_grad[2] else None)
         if self.needs_grad[0]:
-            grads[0] = self.im2col.scatter(weight.reshape(out_c, -1).T @ grad_rows)
+            grads[0] = self.im2col.input_grad(weight, grad_rows)
         return tuple(grads)
 
 
