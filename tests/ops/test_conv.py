@@ -66,9 +66,11 @@ def test_conv2d_forward_matches_direct_sum():
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
 
 
-def test_conv2d_only_weight_requires_grad_fd():
+@pytest.mark.parametrize("requires_grad", [[False, True, False], [False, False, True], [True, False, True]])
+def test_conv2d_some_inputs_require_grad_fd(requires_grad):
+    """The weight and bias gradients come from one product when both are wanted, each alone otherwise."""
     fd_check(_conv(1, 1), randn(1, 2, 4, 4, seed=7), randn(3, 2, 3, 3, seed=8), randn(3, seed=9),
-             requires_grad=[False, True, False])
+             requires_grad=requires_grad)
 
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=_conv_id)

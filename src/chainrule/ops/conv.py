@@ -106,14 +106,18 @@ class _Patches:
         (ph, pw), (h, w) = self.padding, self.x_shape[2:]
         return image[:, ph:ph + h, pw:pw + w]
 
-    def gather(self, x):
+    def gather(self, x, ones_row: bool = False):
+        """The patch matrix; with ``ones_row``, one more row of ones below it (for the bias)."""
         n, c = x.shape[:2]
         image = np.zeros(self.padded_shape, dtype=x.dtype)
         self._interior(image)[...] = x.transpose(1, 2, 3, 0)  # a plain copy when x is batch-last
-        patches = np.empty((c, *self.kernel, *self.out_hw, n), dtype=x.dtype)
+        height = c * self.kernel[0] * self.kernel[1]
+        matrix = np.empty((height + ones_row, n * self.out_hw[0] * self.out_hw[1]), dtype=x.dtype)
+        matrix[height:] = 1
+        patches = matrix[:height].reshape(c, *self.kernel, *self.out_hw, n)
         for p, q, (rows, cols) in self.windows:
             patches[:, p, q] = image[:, rows, cols]
-        return patches.reshape(c * self.kernel[0] * self.kernel[1], -1)
+        return matrix
 
     def input_grad(self, weight, grad_rows):
         """∂L/∂x from ∂L/∂out as [O, OH·OW·N]: the adjoint of ``gather`` applied to Wᵀ·G.
@@ -195,20 +199,27 @@ class Conv2d(Function):
             raise ValueError(f"conv2d: input has {c} channels (shape {x.shape}) but the weight "
                              f"{weight.shape} expects {in_c}")
         self.im2col = _Patches(x.shape, (kh, kw), stride, padding, (oh, ow))
-        self.patches, self.weight = self.im2col.gather(x), weight
-        out = weight.reshape(out_c, -1) @ self.patches  # [O, OH·OW·N]
+        # The bias is one more column of the weight matrix, against a row of ones below the
+        # patches: W·P + b is then one product, and so, in backward, are ∂L/∂W and ∂L/∂b.
+        self.patches, self.weight = self.im2col.gather(x, ones_row=bias is not None), weight
+        matrix = weight.reshape(out_c, -1)
         if bias is not None:
-            out += bias[:, None]
+            matrix = np.concatenate([matrix, bias[:, None].astype(matrix.dtype, copy=False)], axis=1)
+        out = matrix @ self.patches  # [O, OH·OW·N]
         return out.reshape(out_c, oh, ow, n).transpose(3, 0, 1, 2)  # batch-last memory, see above
 
     def backward(self, grad):
-        weight = self.weight
+        weight, has_bias = self.weight, len(self.needs_grad) == 3
         out_c = weight.shape[0]
         grad_rows = grad.transpose(1, 2, 3, 0).reshape(out_c, -1)  # the output's column order; no copy if batch-last
-        grads = [None, _weight_grad(grad_rows, self.patches, grad.shape[2]).reshape(weight.shape)
-                 if self.needs_grad[1] else None]
-        if len(self.needs_grad) == 3:
-            grads.append(grad_rows.sum(axis=1) if self.needs_grad[2] else None)
+        grads = [None, None] + [None] * has_bias
+        if self.needs_grad[1]:
+            both = _weight_grad(grad_rows, self.patches, grad.shape[2])  # [O, C·kH·kW (+ 1 for the bias)]
+            grads[1] = both[:, :weight[0].size].reshape(weight.shape)
+            if has_bias and self.needs_grad[2]:
+                grads[2] = both[:, -1]
+        elif has_bias and self.needs_grad[2]:
+            grads[2] = grad_rows.sum(axis=1)
         if self.needs_grad[0]:
             grads[0] = self.im2col.input_grad(weight, grad_rows)
         return tuple(grads)
