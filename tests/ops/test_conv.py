@@ -293,3 +293,32 @@ def test_activations_stay_batch_last_in_memory():
                lambda t: F.batch_norm(t, None, None, cr.ones(3), cr.zeros(3), training=True)):
         h = op(h)
         assert memory_order(h.data) == (1, 2, 3, 0)
+
+
+# ------------------------------------------------- the patch matrix
+def _reference_patches(x, kernel, stride, padding):
+    """im2col the plain way: pad, then one column per output pixel, rows (c, p, q), columns (i, j, n)."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh, ow = (xp.shape[2] - kh) // sh + 1, (xp.shape[3] - kw) // sw + 1
+    cols = [xp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] for i in range(oh) for j in range(ow)]
+    return np.stack(cols).transpose(2, 3, 4, 0, 1).reshape(x.shape[1] * kh * kw, -1)  # [(c,p,q), (i,j,n)]
+
+
+@pytest.mark.parametrize("batch_last", [True, False])
+def test_patch_matrix_matches_padding_then_copying(batch_last):
+    """Every geometry of small images: kernels, strides and paddings up to and past half the kernel."""
+    from chainrule.ops.conv import _Patches, _geometry
+
+    for h, w, kh, kw, sh, sw, ph, pw in np.ndindex(4, 3, 3, 2, 3, 2, 3, 2):
+        h, w, kh, kw, sh, sw = h + 1, w + 2, kh + 1, kw + 1, sh + 1, sw + 1
+        if kh > h + 2 * ph or kw > w + 2 * pw:
+            continue
+        x = randn(2, 3, h, w, seed=h * w)
+        if batch_last:
+            x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+        geometry = ((kh, kw), (sh, sw), (ph, pw))
+        out_hw = _geometry("conv2d", x.shape, *geometry)
+        matrix = _Patches(x.shape, *geometry, out_hw).gather(x, ones_row=True)
+        np.testing.assert_array_equal(matrix[:-1], _reference_patches(x, *geometry), err_msg=str(geometry))
+        np.testing.assert_array_equal(matrix[-1], 1)
