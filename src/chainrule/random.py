@@ -6,6 +6,8 @@ run reproducible, and its state can be saved in a checkpoint and restored.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _generator = np.random.default_rng(0)
@@ -33,3 +35,42 @@ def get_rng_state() -> dict:
 def set_rng_state(state: dict) -> None:
     """Restore a state returned by :func:`get_rng_state`."""
     _generator.bit_generator.state = state
+
+
+def keep_mask(shape, p: float) -> np.ndarray:
+    """A boolean array, each element True with probability 1 − p: exactly
+    ``generator().random(shape, dtype=np.float32) >= np.float32(p)``, and leaving the
+    generator where that call would, in half the time.
+
+    NumPy's float32 uniform is u = (w >> 8) / 2²⁴ for the generator's next 32-bit word w,
+    so u >= p exactly when w >= ⌈p·2²⁴⌉·2⁸: the comparison needs the words, not the
+    floats. The words are the halves of the generator's raw 64-bit draws, low half
+    first, and a half left over is kept in the bit generator's state (``has_uint32``,
+    ``uinteger``) for the next 32-bit draw, as NumPy does.
+    """
+    count = int(np.prod(shape))
+    threshold = math.ceil(float(np.float32(p)) * 2**24) << 8
+    if threshold > 0xFFFF_FFFF:  # p ≥ 1 − 2⁻²⁴ rounds to 1 in float32: nothing is kept
+        _generator.random(count, dtype=np.float32)
+        return np.zeros(shape, dtype=bool)
+    return (_uint32_words(count) >= threshold).reshape(shape)
+
+
+def _uint32_words(count: int) -> np.ndarray:
+    """The global generator's next ``count`` 32-bit words, as its float32 draws use them."""
+    if count == 0:
+        return np.empty(0, dtype="<u4")
+    bits = _generator.bit_generator
+    state = bits.state
+    buffered = state["has_uint32"]
+    pairs, odd = divmod(count - buffered, 2)
+    raw = bits.random_raw(pairs + odd).astype("<u8", copy=False).view("<u4")  # low half first
+    words = np.concatenate([np.array([state["uinteger"]], dtype="<u4"), raw]) if buffered else raw
+    # The state NumPy would leave: the last raw draw's high half in the buffer, marked
+    # unused if that draw's low half was the last word taken.
+    state = bits.state
+    state["has_uint32"] = odd
+    if len(raw):
+        state["uinteger"] = int(raw[-1])
+    bits.state = state
+    return words[:count]

@@ -77,8 +77,7 @@ class Dropout(Function):
 
     def forward(self, x, p=0.5, mask=None):
         if mask is None:
-            draw = _random.generator().random
-            keep = layout.in_order_of(x, x.shape, lambda shape: draw(shape, dtype=np.float32)) >= p
+            keep = layout.in_order_of(x, x.shape, lambda shape: _random.keep_mask(shape, p))
             mask = keep.astype(x.dtype) * np.asarray(1.0 / (1.0 - p), dtype=x.dtype)
         self.mask = mask
         return x * mask
