@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -46,7 +47,7 @@ class Mean(Function):
     def forward(self, x, dim=None, keepdim=False):
         self.shape, self.keepdim = x.shape, keepdim
         self.axes = _axes("mean", dim, x.shape)
-        self.count = int(np.prod([x.shape[a] for a in self.axes])) if x.ndim else 1
+        self.count = math.prod(x.shape[a] for a in self.axes) if x.ndim else 1
         return np.mean(x, axis=self.axes, keepdims=keepdim)
 
     def backward(self, grad):
