@@ -18,6 +18,7 @@ CONV_CASES = [
     ((1, 1, 7, 6), (2, 1, 3, 2), 3, (0, 1)),        # stride that skips the last rows
     ((2, 2, 3, 3), (1, 2, 3, 3), 1, 2),             # padding larger than needed
     ((2, 2, 6, 7), (3, 2, 3, 2), (1, 2), (2, 1)),   # stride 1 down the rows only
+    ((1, 2, 4, 1), (2, 2, 2, 1), (1, 3), (1, 2)),   # no output sees the image's only column
 ]
 
 
@@ -228,26 +229,41 @@ def test_conv2d_weight_products_fd_and_parity(case, weight_product):
            x.astype(np.float32), w.astype(np.float32), b.astype(np.float32))
 
 
-# ------------------------------------------------- both input-gradient paths
-@pytest.fixture(params=["patch gradient", "kernel rows", "kernel rows, NumPy products"])
-def input_gradient_path(request, monkeypatch):
-    """Force the input gradient through the patch gradient or, at stride 1 down the rows,
-    through the kernel-row products (by BLAS, or by the NumPy fallback of ``addmm``)."""
-    from chainrule import _blas
-    from chainrule.ops import conv
+# ------------------------------------------------- the input gradient by kernel rows
+STRIDE_1_ROWS = [case for case in CONV_CASES if pair(case[2])[0] == 1]
 
-    monkeypatch.setattr(conv, "_PATCH_GRADIENT_IN_CACHE", 10**12 if request.param == "patch gradient" else 0)
-    if request.param.endswith("NumPy products"):
+
+@pytest.fixture(params=["BLAS", "NumPy"])
+def products(request, monkeypatch):
+    """The kernel-row products by NumPy's BLAS directly, or by the NumPy fallback of ``addmm``."""
+    from chainrule import _blas
+
+    if request.param == "NumPy":
         monkeypatch.setattr(_blas, "_GEMMS", {})
     return request.param
 
 
-@pytest.mark.parametrize("case", [case for case in CONV_CASES if pair(case[2])[0] == 1], ids=_conv_id)
-def test_conv2d_input_gradient_paths_fd_and_parity(case, input_gradient_path):
+@pytest.mark.parametrize("case", STRIDE_1_ROWS, ids=_conv_id)
+def test_conv2d_input_gradient_by_kernel_rows_fd_and_parity(case, products):
     xs, ws, stride, padding = case
     x, w = randn(*xs, seed=3), randn(*ws, seed=4)
     fd_check(_conv(stride, padding), x, w)
     parity(_conv(stride, padding), _torch_conv(stride, padding), x.astype(np.float32), w.astype(np.float32))
+
+
+@pytest.mark.parametrize("case", STRIDE_1_ROWS, ids=_conv_id)
+def test_kernel_rows_equal_scattering_the_patch_gradient(case):
+    """At stride 1 down the rows, the two ways to the input gradient agree to the rounding."""
+    from chainrule.ops.conv import _geometry, _Patches
+
+    xs, ws, stride, padding = case
+    geometry = ((ws[2], ws[3]), pair(stride), pair(padding))
+    out_hw = _geometry("conv2d", xs, *geometry)
+    patches = _Patches(xs, *geometry, out_hw)
+    w, g = randn(*ws, seed=5), randn(ws[0], out_hw[0] * out_hw[1] * xs[0], seed=6)
+    by_rows = patches._input_grad_by_kernel_rows(w, g)
+    scattered = patches._scatter(w.reshape(ws[0], -1).T @ g)
+    np.testing.assert_allclose(by_rows, scattered, rtol=1e-12, atol=1e-12)
 
 
 # ------------------------------------------------- memory order between layers

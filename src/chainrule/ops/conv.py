@@ -8,9 +8,8 @@ receptive field becomes a column of a patch matrix, so
 is one ``W @ patches``. Its backward is two more products, and the patch
 gradients are added back into the image by a loop over the kernel's p × q
 positions only (never over the batch or the output pixels). For a stride of 1
-down the rows and a large patch gradient, the input gradient skips the patch
-gradient: kH products add straight into a kW-times-shifted image
-(``_Patches._input_grad_by_kernel_rows``).
+down the rows, the input gradient skips the patch gradient: kH products add
+straight into a kW-times-shifted image (``_Patches._input_grad_by_kernel_rows``).
 
 Memory order. The patch matrix's columns run over (i, j, n), batch last, so the
 product ``W @ patches`` is the output already laid out as [O, OH, OW, N]. The op
@@ -122,13 +121,11 @@ class _Patches:
     def input_grad(self, weight, grad_rows):
         """∂L/∂x from ∂L/∂out as [O, OH·OW·N]: the adjoint of ``gather`` applied to Wᵀ·G.
 
-        The patch gradient Wᵀ·G is as large as the patch matrix. Where it would not
-        stay in cache, writing it out and reading it back to scatter it costs more than
-        the products, and a stride of 1 down the rows lets us skip it; where it fits,
-        one large product runs faster than the kH smaller ones that replace it.
+        The patch gradient Wᵀ·G is as large as the patch matrix: writing it out and
+        reading it back to scatter it costs about as much as the product. A stride of 1
+        down the rows lets the products add into the image rows directly.
         """
-        patch_gradient_bytes = weight[0].size * grad_rows.shape[1] * grad_rows.itemsize
-        if self.stride[0] == 1 and patch_gradient_bytes > _PATCH_GRADIENT_IN_CACHE:
+        if self.stride[0] == 1:
             return self._input_grad_by_kernel_rows(weight, grad_rows)
         return self._scatter(weight.reshape(weight.shape[0], -1).T @ grad_rows)
 
@@ -144,32 +141,56 @@ class _Patches:
         """The input gradient without the patch gradient, for a stride of 1 down the rows.
 
         Kernel row p of output row i then always meets padded image row i + p. Let
-        D[c, q, r, j, n] be the gradient that reaches x_pad[c, r, j·sw + q, n] through
-        kernel column q. Kernel row p's part of it, W_pᵀ·G with W_p = w[:, :, p, :] as
-        [O, C·kW], is D's image rows p … p + OH − 1, a contiguous block of columns of D
-        as [C·kW, H'·OW·N]: so D is kH products, each added in place (:func:`addmm`,
-        β = 1) into the rows the previous ones reached. Then
+        D[c, q, t, j, n] be the gradient that reaches image pixel x[c, t, j·sw + q − pw, n]
+        through kernel column q. Kernel row p's part of it, W_pᵀ·G with W_p = w[:, :, p, :]
+        as [O, C·kW], lands on image rows t = i + p − ph: for the output rows i whose row t
+        is inside the image (the others meet padding), a contiguous block of columns of G
+        as [O, OH·OW·N] and of D as [C·kW, H·OW·N]. So D is kH products, each added in
+        place (:func:`addmm`, β = 1) into the rows the previous ones reached, and
 
-            ∂L/∂x_pad[c, r, s, n] = Σ_q D[c, q, r, (s − q) / sw, n]
+            ∂L/∂x[c, t, s, n] = Σ_q D[c, q, t, (s + pw − q) / sw, n]
 
-        is kW strided additions. D has kH times fewer entries than the patch gradient.
+        is kW strided additions. D has kH times fewer entries than the patch gradient, and
+        no product is spent on rows or columns of padding.
         """
         (kh, kw), (ph, pw), (oh, ow) = self.kernel, self.padding, self.out_hw
         n, c, h, w = self.x_shape
         run = ow * n  # one output row: every column of every image
         per_kernel_row = np.ascontiguousarray(weight.transpose(2, 1, 3, 0)).reshape(kh, c * kw, -1)
-        d = np.empty((c * kw, (h + 2 * ph) * run), dtype=grad_rows.dtype)
-        d[:, oh * run:] = 0  # the rows kernel row 0 does not reach
-        for p in range(kh):
-            addmm(per_kernel_row[p], grad_rows, d[:, p * run:(p + oh) * run], beta=1.0 if p else 0.0)
-        d = d.reshape(c, kw, h + 2 * ph, ow, n)[:, :, ph:ph + h]  # the unpadded rows only
-        image = np.zeros((c, h, w + 2 * pw, n), dtype=d.dtype)
-        for q in range(kw):
-            image[:, :, _window(0, q, self.stride, self.out_hw)[1]] += d[:, q]
-        return image[:, :, pw:pw + w].transpose(3, 0, 1, 2)
+        d = np.empty((c * kw, h * run), dtype=grad_rows.dtype)
+        parts = _widest_first([_inside(p, 1, oh, h, ph) for p in range(kh)])
+        _, _, rows = parts[0][1]
+        d[:, :rows.start * run] = 0  # the image rows the first product does not reach
+        d[:, rows.stop * run:] = 0
+        for k, (p, (first, stop, rows)) in enumerate(parts):
+            addmm(per_kernel_row[p], grad_rows[:, first * run:stop * run],
+                  d[:, rows.start * run:rows.stop * run], beta=1.0 if k else 0.0)
+        d = d.reshape(c, kw, h, ow, n)
+        parts = _widest_first([_inside(q, self.stride[1], ow, w, pw) for q in range(kw)])
+        covers = parts and parts[0][1][2] == slice(0, w, 1)  # the first part writes every column
+        image = (np.empty if covers else np.zeros)((c, h, w, n), dtype=d.dtype)
+        for k, (q, (first, stop, cols)) in enumerate(parts):
+            if k == 0 and covers:
+                image[...] = d[:, q, :, first:stop]
+            else:
+                image[:, :, cols] += d[:, q, :, first:stop]
+        return image.transpose(3, 0, 1, 2)
 
 
-_PATCH_GRADIENT_IN_CACHE = 4 << 20  # bytes; larger patch gradients are not formed (stride 1)
+def _inside(offset: int, stride: int, out_size: int, size: int, padding: int) -> tuple[int, int, slice]:
+    """For kernel position ``offset`` along one axis: the outputs i whose input
+    i·stride + offset − padding lies inside [0, size), as a range [first, stop), and the
+    slice of the input they read."""
+    first = max(0, -(-(padding - offset) // stride))
+    stop = max(first, min(out_size, -(-(size + padding - offset) // stride)))
+    start = first * stride + offset - padding
+    return first, stop, slice(start, start + stride * (stop - first - 1) + 1, stride) if stop > first else slice(0, 0)
+
+
+def _widest_first(ranges: list) -> list:
+    """(kernel position, range) for the positions that reach the image, the widest first."""
+    reaching = [(k, r) for k, r in enumerate(ranges) if r[1] > r[0]]
+    return sorted(reaching, key=lambda item: item[1][0] - item[1][1])
 
 
 def _weight_grad(grad_rows, patches, rows: int) -> np.ndarray:
