@@ -46,6 +46,12 @@ def test_compare_alternates_a_revision_with_the_working_tree():
     assert [line.split()[0] for line in text.splitlines()[2:4]] == ["base", "new"]
 
 
+@needs_data
+def test_compare_takes_turns_with_pytorch():
+    text = bench("compare.py", "M1", "--steps", "4", "--torch", "--block", "2", "--pause", "0")
+    assert "in turns of 2 steps" in text and "new/base (PyTorch): paired median" in text
+
+
 def test_compare_rejects_an_unknown_revision():
     done = subprocess.run([sys.executable, str(BENCHMARKS / "compare.py"), "M1", "--base", "no-such-revision"],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
