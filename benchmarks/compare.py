@@ -20,6 +20,7 @@ With ``--torch`` the base is PyTorch's twin of the model (the same weights, as i
 ``--pause`` seconds before each block: after a product OpenBLAS's idle threads spin on the
 cores for up to a tenth of a second, and PyTorch's OpenMP threads for a while too, so
 without the pause each framework would start its turn with the other's threads in its way.
+The paired median then pairs steps up to a turn and a pause apart.
 """
 
 from __future__ import annotations
@@ -94,6 +95,10 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=None, help="BLAS threads (default: all cores)")
     parser.add_argument("--data-dir", default=default_data_dir())
     args = parser.parse_args(argv)
+    if args.block < 1 or args.pause < 0:
+        parser.error("--block must be at least 1 and --pause at least 0")
+    if args.torch and args.base != "HEAD":
+        parser.error("--torch compares against PyTorch: leave out --base")
 
     from threadpoolctl import threadpool_limits
 

@@ -52,6 +52,14 @@ def test_compare_takes_turns_with_pytorch():
     assert "in turns of 2 steps" in text and "new/base (PyTorch): paired median" in text
 
 
+@pytest.mark.parametrize("args, message", [(["--torch", "--block", "0"], "--block must be at least 1"),
+                                           (["--torch", "--base", "HEAD~1"], "leave out --base")])
+def test_compare_rejects_bad_options(args, message):
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "compare.py"), "M1", *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and message in done.stderr
+
+
 def test_compare_rejects_an_unknown_revision():
     done = subprocess.run([sys.executable, str(BENCHMARKS / "compare.py"), "M1", "--base", "no-such-revision"],
                           cwd=REPO, capture_output=True, text=True, timeout=300)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 import chainrule as cr
 from chainrule import random as cr_random
 
-PROBABILITIES = [0.0, 1e-9, 0.3, 0.5, 0.9, 1 - 2**-24, 1.0]
+PROBABILITIES = [0.0, 1e-9, 0.3, 0.5, 0.9, 1 - 2**-24, 1 - 2**-25, 1.0]  # 1 − 2⁻²⁵ is 1 in float32
 
 
 def _draws(plan, masks):

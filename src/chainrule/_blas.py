@@ -8,9 +8,12 @@ instead of writing the product out and reading it back to add it.
 NumPy's wheels ship OpenBLAS (``numpy.libs/libscipy_openblas64_*`` on Linux,
 ``numpy/.dylibs`` on macOS) with its CBLAS symbols renamed ``scipy_cblas_?gemm64_``
 and 64-bit integers. This module calls that same library, the one ``np.matmul`` uses,
-through ctypes, after checking one small product against NumPy's. Where no such
-library is found, or ``CHAINRULE_NO_BLAS=1`` is set, :func:`addmm` computes the same
-thing with NumPy (a product, then an addition).
+through ctypes, after checking a float32 and a float64 product against NumPy's. Where
+no such library is found, where ``CHAINRULE_NO_BLAS`` is set to any non-empty value, or
+where the arrays are not ones BLAS can take as they are (aligned native floats of one
+dtype, a unit stride in each matrix, a writable ``out`` that shares no memory with
+``a`` or ``b``), :func:`addmm` computes the same thing with NumPy (a product, then an
+addition).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ def _bind(function, integer, real):
     function.argtypes = [ctypes.c_int] * 3 + [integer] * 3 + [real, ctypes.c_void_p, integer,
                                                                ctypes.c_void_p, integer, real,
                                                                ctypes.c_void_p, integer]
+    function.largest = 2 ** (8 * ctypes.sizeof(integer) - 1) - 1  # a size or stride beyond it would wrap
     return function
 
 
@@ -62,6 +66,8 @@ def _find_gemms() -> dict:
 
 def _operand(matrix) -> tuple[int, int] | None:
     """(transpose flag, leading dimension) of a 2-d view BLAS can read in place, else None."""
+    if not matrix.flags.aligned or matrix.strides[0] % matrix.itemsize or matrix.strides[1] % matrix.itemsize:
+        return None
     rows, cols = matrix.strides[0] // matrix.itemsize, matrix.strides[1] // matrix.itemsize
     if cols == 1 and rows >= max(1, matrix.shape[1]):
         return _NO_TRANS, rows
@@ -73,10 +79,13 @@ def _operand(matrix) -> tuple[int, int] | None:
 def _blas_addmm(a, b, out, beta: float) -> bool:
     """``out ← a·b + β·out`` by BLAS where the arrays allow it; returns whether it ran."""
     gemm = _GEMMS.get(out.dtype)
-    if gemm is None or not (a.dtype == b.dtype == out.dtype) or 0 in a.shape + b.shape:
+    if (gemm is None or not (a.dtype == b.dtype == out.dtype) or 0 in a.shape + b.shape
+            or not out.flags.writeable or np.may_share_memory(out, a) or np.may_share_memory(out, b)):
         return False
     a_form, b_form, out_form = _operand(a), _operand(b), _operand(out)
     if a_form is None or b_form is None or out_form is None or out_form[0] != _NO_TRANS:
+        return False
+    if max(*a.shape, *b.shape, a_form[1], b_form[1], out_form[1]) > gemm.largest:
         return False
     (m, k), n = a.shape, b.shape[1]
     gemm(_ROW_MAJOR, a_form[0], b_form[0], m, n, k, 1.0, a.ctypes.data, a_form[1],
@@ -89,22 +98,27 @@ def addmm(a: np.ndarray, b: np.ndarray, out: np.ndarray, beta: float = 1.0) -> n
     if a.shape[1] != b.shape[0] or out.shape != (a.shape[0], b.shape[1]):
         raise ValueError(f"addmm: shapes {a.shape} · {b.shape} do not make {out.shape}")
     if not _blas_addmm(a, b, out, beta):
+        product = a @ b  # first: out may be a or b
         if beta == 0:
-            np.matmul(a, b, out=out)
+            out[...] = product
         else:
             if beta != 1:
                 out *= beta
-            out += a @ b
+            out += product
     return out
 
 
 def _works() -> bool:
-    """One small product through the library, against NumPy's; a library that disagrees is not used."""
+    """Small products through the library, against NumPy's; a library that disagrees is not used."""
     rng = np.random.default_rng(0)
-    a, b = rng.standard_normal((3, 5)), rng.standard_normal((7, 5)).T  # b is transposed in memory
-    out = np.ones((6, 9))[::2, 1:8]                                     # out is a strided view
-    expected = a @ b + 0.5 * out
-    return _blas_addmm(a, b, out, 0.5) and np.allclose(out, expected, rtol=1e-12, atol=1e-12)
+    for dtype, tolerance in ((np.float64, 1e-12), (np.float32, 1e-5)):
+        a = rng.standard_normal((5, 3)).astype(dtype).T   # a is transposed in memory
+        b = rng.standard_normal((7, 5)).astype(dtype).T   # and b too
+        out = np.ones((6, 9), dtype)[::2, 1:8]            # out is a strided view
+        expected = a.astype(np.float64) @ b + 0.5 * out
+        if not (_blas_addmm(a, b, out, 0.5) and np.allclose(out, expected, rtol=tolerance, atol=tolerance)):
+            return False
+    return True
 
 
 _GEMMS = _find_gemms()

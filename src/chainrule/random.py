@@ -40,17 +40,19 @@ def set_rng_state(state: dict) -> None:
 def keep_mask(shape, p: float) -> np.ndarray:
     """A boolean array, each element True with probability 1 − p: exactly
     ``generator().random(shape, dtype=np.float32) >= np.float32(p)``, and leaving the
-    generator where that call would, in half the time.
+    generator where that call would, in about 0.6 of the time.
 
     NumPy's float32 uniform is u = (w >> 8) / 2²⁴ for the generator's next 32-bit word w,
     so u >= p exactly when w >= ⌈p·2²⁴⌉·2⁸: the comparison needs the words, not the
     floats. The words are the halves of the generator's raw 64-bit draws, low half
     first, and a half left over is kept in the bit generator's state (``has_uint32``,
-    ``uinteger``) for the next 32-bit draw, as NumPy does.
+    ``uinteger``) for the next 32-bit draw, as NumPy does. Unlike NumPy's own draw, the
+    reading and writing of that state is not one locked step: do not draw from the global
+    generator in two threads at once.
     """
     count = int(np.prod(shape))
     threshold = math.ceil(float(np.float32(p)) * 2**24) << 8
-    if threshold > 0xFFFF_FFFF:  # p ≥ 1 − 2⁻²⁴ rounds to 1 in float32: nothing is kept
+    if threshold > 0xFFFF_FFFF:  # p ≥ 1 − 2⁻²⁵ rounds to 1 in float32: nothing is kept
         _generator.random(count, dtype=np.float32)
         return np.zeros(shape, dtype=bool)
     return (_uint32_words(count) >= threshold).reshape(shape)

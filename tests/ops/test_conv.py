@@ -338,3 +338,14 @@ def test_patch_matrix_matches_padding_then_copying(batch_last):
         matrix = _Patches(x.shape, *geometry, out_hw).gather(x, ones_row=True)
         np.testing.assert_array_equal(matrix[:-1], _reference_patches(x, *geometry), err_msg=str(geometry))
         np.testing.assert_array_equal(matrix[-1], 1)
+
+
+def test_conv2d_of_an_image_without_rows_gives_zero_gradients():
+    """Padding makes outputs, all of padding, from an image with no rows (PyTorch refuses
+    such an input); no kernel row reaches the image."""
+    x, w = cr.zeros(1, 1, 0, 3, requires_grad=True), cr.tensor(randn(2, 1, 1, 1, seed=1), requires_grad=True)
+    out = F.conv2d(x, w, None, 1, 1)
+    out.sum().backward()
+    assert out.shape == (1, 2, 2, 5)
+    assert x.grad.shape == (1, 1, 0, 3)
+    np.testing.assert_array_equal(w.grad.data, 0)

@@ -9,7 +9,8 @@ is one ``W @ patches``. Its backward is two more products, and the patch
 gradients are added back into the image by a loop over the kernel's p × q
 positions only (never over the batch or the output pixels). For a stride of 1
 down the rows, the input gradient skips the patch gradient: kH products add
-straight into a kW-times-shifted image (``_Patches._input_grad_by_kernel_rows``).
+straight into kW copies of the image, one per kernel column, each shifted by
+that column (``_Patches._input_grad_by_kernel_rows``).
 
 Memory order. The patch matrix's columns run over (i, j, n), batch last, so the
 product ``W @ patches`` is the output already laid out as [O, OH, OW, N]. The op
@@ -141,24 +142,27 @@ class _Patches:
         """The input gradient without the patch gradient, for a stride of 1 down the rows.
 
         Kernel row p of output row i then always meets padded image row i + p. Let
-        D[c, q, t, j, n] be the gradient that reaches image pixel x[c, t, j·sw + q − pw, n]
-        through kernel column q. Kernel row p's part of it, W_pᵀ·G with W_p = w[:, :, p, :]
-        as [O, C·kW], lands on image rows t = i + p − ph: for the output rows i whose row t
+        D[c, q, t, j, n] be the gradient that reaches image pixel [c, t, j·sw + q − pw]
+        of image n through kernel column q (D is kW copies of the image's rows, one per
+        kernel column). Kernel row p's part of it, W_pᵀ·G with W_p = w[:, :, p, :] as
+        [O, C·kW], lands on image rows t = i + p − ph: for the output rows i whose row t
         is inside the image (the others meet padding), a contiguous block of columns of G
         as [O, OH·OW·N] and of D as [C·kW, H·OW·N]. So D is kH products, each added in
         place (:func:`addmm`, β = 1) into the rows the previous ones reached, and
 
-            ∂L/∂x[c, t, s, n] = Σ_q D[c, q, t, (s + pw − q) / sw, n]
+            ∂L/∂x[n, c, t, s] = Σ_q D[c, q, t, j, n]  over the q with s + pw − q = j·sw, 0 ≤ j < OW
 
-        is kW strided additions. D has kH times fewer entries than the patch gradient, and
-        no product is spent on rows or columns of padding.
+        is kW strided additions. D has kH times fewer entries than the patch gradient. No
+        product is spent on rows of padding, and no addition on its columns.
         """
         (kh, kw), (ph, pw), (oh, ow) = self.kernel, self.padding, self.out_hw
         n, c, h, w = self.x_shape
         run = ow * n  # one output row: every column of every image
-        per_kernel_row = np.ascontiguousarray(weight.transpose(2, 1, 3, 0)).reshape(kh, c * kw, -1)
+        per_kernel_row = np.ascontiguousarray(weight.transpose(2, 1, 3, 0)).reshape(kh, c * kw, weight.shape[0])
         d = np.empty((c * kw, h * run), dtype=grad_rows.dtype)
         parts = _widest_first([_inside(p, 1, oh, h, ph) for p in range(kh)])
+        if not parts:  # an image without rows
+            return np.zeros(self.x_shape, dtype=grad_rows.dtype)
         _, _, rows = parts[0][1]
         d[:, :rows.start * run] = 0  # the image rows the first product does not reach
         d[:, rows.stop * run:] = 0
