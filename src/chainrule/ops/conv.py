@@ -158,11 +158,11 @@ class _Patches:
         (kh, kw), (ph, pw), (oh, ow) = self.kernel, self.padding, self.out_hw
         n, c, h, w = self.x_shape
         run = ow * n  # one output row: every column of every image
-        per_kernel_row = np.ascontiguousarray(weight.transpose(2, 1, 3, 0)).reshape(kh, c * kw, weight.shape[0])
-        d = np.empty((c * kw, h * run), dtype=grad_rows.dtype)
         parts = _widest_first([_inside(p, 1, oh, h, ph) for p in range(kh)])
         if not parts:  # an image without rows
             return np.zeros(self.x_shape, dtype=grad_rows.dtype)
+        per_kernel_row = np.ascontiguousarray(weight.transpose(2, 1, 3, 0)).reshape(kh, c * kw, weight.shape[0])
+        d = np.empty((c * kw, h * run), dtype=grad_rows.dtype)
         _, _, rows = parts[0][1]
         d[:, :rows.start * run] = 0  # the image rows the first product does not reach
         d[:, rows.stop * run:] = 0
