@@ -315,7 +315,7 @@ class Tensor:
                 "an in-place operation on a tensor that is part of a graph would corrupt its gradients; "
                 "wrap it in `with chainrule.no_grad():`"
             )
-        op(self.data, other.data if isinstance(other, Tensor) else other, out=self.data, casting="same_kind")
+        op(self.data, _plain(other), out=self.data, casting="same_kind")
         return self._note_write()
 
     def _note_write(self) -> "Tensor":
@@ -364,7 +364,7 @@ class Tensor:
         return self._note_write()
 
     def copy_(self, src) -> "Tensor":
-        src = np.asarray(src.data if isinstance(src, Tensor) else src)
+        src = np.asarray(_plain(src))
         if src.shape != self.data.shape:
             raise ValueError(f"copy_: source has shape {src.shape}, destination {self.shape}")
         self.data[...] = src
@@ -372,7 +372,7 @@ class Tensor:
 
     # ------------------------------------------------- comparisons (no grad)
     def _compare(self, op, other):
-        return Tensor._wrap(op(self.data, other.data if isinstance(other, Tensor) else other))
+        return Tensor._wrap(op(self.data, _plain(other)))
 
     def __eq__(self, other):
         return self._compare(np.equal, other)
@@ -601,11 +601,9 @@ def _shape_arg(args) -> tuple:
 
 def _index_arg(index):
     """Indices that are tensors become arrays (a mask or integer index)."""
-    if isinstance(index, Tensor):
-        return index.data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index
+        return tuple(_plain(i) for i in index)
+    return _plain(index)
 
 
 # ------------------------------------------------------------------ creation

@@ -12,7 +12,7 @@ from ..ops import arithmetic as _arith
 from ..ops import conv as _conv
 from ..ops import loss as _loss
 from ..ops import norm as _norm
-from ..tensor import Tensor
+from ..tensor import Tensor, _plain
 
 
 # --------------------------------------------------------------- layers
@@ -47,8 +47,8 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
         bias = Tensor._wrap(np.zeros(channels, dtype=input.dtype))
     if not training and running_mean is None:
         raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
-    return _norm.BatchNorm.apply(input, weight, bias, running_mean=_array(running_mean),
-                                 running_var=_array(running_var), training=training,
+    return _norm.BatchNorm.apply(input, weight, bias, running_mean=_plain(running_mean),
+                                 running_var=_plain(running_var), training=training,
                                  momentum=momentum, eps=eps)
 
 
@@ -60,10 +60,6 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     if p == 1:
         return input * 0.0
     return _norm.Dropout.apply(input, p=p)
-
-
-def _array(x):
-    return x.data if isinstance(x, Tensor) else x
 
 
 # ---------------------------------------------------------- activations

@@ -8,7 +8,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, _plain
 
 
 def wrap_dim(op: str, dim, shape: tuple, new: bool = False) -> int:
@@ -132,7 +132,7 @@ def _gather_index(shape, index, dim) -> tuple:
 def gather(x: Tensor, dim: int, index) -> Tensor:
     """out[i][j] = x[i][index[i][j]] along ``dim`` (``torch.gather``): an advanced index, so
     ``GetItem`` scatters the gradient back, repeated picks accumulating."""
-    index = index.data if isinstance(index, Tensor) else np.asarray(index)
+    index = np.asarray(_plain(index))
     return GetItem.apply(x, index=_gather_index(x.shape, index, wrap_dim("gather", dim, x.shape)))
 
 
