@@ -123,7 +123,7 @@ def test_feedforward_and_cnn(name, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-def test_c6_in_eval_mode(dtype):
+def test_c6_in_eval_mode(dtype, unfolding):
     model, tmodel, x, y = _setup("C6", dtype, train=False)
     before = {k: v.data.copy() for k, v in model.state_dict().items()}
     run_both(model, tmodel, x, y, dtype, TOL[dtype])
@@ -142,7 +142,7 @@ def test_c6_in_train_mode_with_dropout_zero(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-def test_c6_in_train_mode_with_dropout_masks_shared(dtype):
+def test_c6_in_train_mode_with_dropout_masks_shared(dtype, unfolding):
     model, tmodel, x, y = _setup("C6", dtype, train=True, p=0.3)
     tol = dict(TOL[dtype], scale_atol=1e-5) if dtype == np.float32 else TOL[dtype]
     run_both(model, tmodel, x, y, dtype, tol, masks_into_torch=True)

@@ -266,6 +266,82 @@ def test_kernel_rows_equal_scattering_the_patch_gradient(case):
     np.testing.assert_allclose(by_rows, scattered, rtol=1e-12, atol=1e-12)
 
 
+# ------------------------------------------------- convolution by kernel rows
+# Cases where kernel rows apply (stride 1 down the rows, 2·ph < kH), with column strides and
+# paddings, non-square kernels, and columns that see nothing but padding.
+KERNEL_ROW_CASES = [case for case in CONV_CASES if pair(case[2])[0] == 1 and 2 * pair(case[3])[0] < case[1][2]] + [
+    ((2, 3, 5, 6), (4, 3, 3, 2), (1, 2), (1, 1)),
+    ((2, 2, 6, 5), (3, 2, 5, 3), 1, (2, 0)),
+    ((1, 2, 3, 4), (2, 2, 3, 3), 1, (1, 3)),
+    ((2, 2, 1, 4), (3, 2, 3, 1), 1, (1, 0)),   # one image row: only the middle kernel row reaches it
+]
+
+
+@pytest.mark.parametrize("case", KERNEL_ROW_CASES, ids=_conv_id)
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv2d_fd_and_parity_both_ways(case, bias, unfolding, products):
+    from chainrule.ops import conv
+
+    xs, ws, stride, padding = case
+    x, w, b = randn(*xs, seed=10), randn(*ws, seed=11), randn(ws[0], seed=12)
+    args = (x, w, b) if bias else (x, w)
+    geometry = ((ws[2], ws[3]), pair(stride), pair(padding))
+    chosen = conv._unfolding(xs, *geometry, conv._geometry("conv2d", xs, *geometry))
+    assert isinstance(chosen, conv._KernelRows) == (unfolding == "kernel rows")
+    fd_check(_conv(stride, padding), *args)
+    parity(_conv(stride, padding), _torch_conv(stride, padding), *(a.astype(np.float32) for a in args))
+
+
+@pytest.mark.parametrize("case", KERNEL_ROW_CASES, ids=_conv_id)
+def test_kernel_rows_equal_the_patch_matrix(case):
+    """Output, ∂L/∂W and ∂L/∂b by kernel rows and by the patch matrix agree to the rounding."""
+    from chainrule.ops.conv import _geometry, _KernelRows, _Patches
+
+    xs, ws, stride, padding = case
+    geometry = ((ws[2], ws[3]), pair(stride), pair(padding))
+    out_hw = _geometry("conv2d", xs, *geometry)
+    x, w, b = randn(*xs, seed=13), randn(*ws, seed=14), randn(ws[0], seed=15)
+    g = randn(ws[0], out_hw[0] * out_hw[1] * xs[0], seed=16)
+    by_rows, by_patches = _KernelRows(xs, *geometry, out_hw), _Patches(xs, *geometry, out_hw)
+    np.testing.assert_allclose(by_rows.forward(x, w, b), by_patches.forward(x, w, b), rtol=1e-12, atol=1e-12)
+    for got, want in zip(by_rows.weight_grad(g, ws, True), by_patches.weight_grad(g, ws, True)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("batch_last", [True, False])
+def test_kernel_row_matrix_matches_its_definition(batch_last):
+    """Q[(c, q), (t, j, n)] = x_pad[n, c, t + ph, j·sw + q], for every small geometry it serves."""
+    from chainrule.ops.conv import _geometry, _KernelRows
+
+    for h, w, kh, kw, sw, ph, pw in np.ndindex(3, 3, 3, 2, 2, 2, 3):
+        h, w, kh, kw, sw = h + 1, w + 2, kh + 1, kw + 1, sw + 1
+        if 2 * ph >= kh or kh > h + 2 * ph or kw > w + 2 * pw:
+            continue
+        x = randn(2, 3, h, w, seed=h * w)
+        if batch_last:
+            x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+        geometry = ((kh, kw), (1, sw), (ph, pw))
+        oh, ow = _geometry("conv2d", x.shape, *geometry)
+        xp = np.pad(x, ((0, 0), (0, 0), (0, 0), (pw, pw)))
+        want = np.stack([xp[:, :, :, q:q + sw * (ow - 1) + 1:sw] for q in range(kw)])  # [q, n, c, t, j]
+        want = want.transpose(2, 0, 3, 4, 1).reshape(3 * kw, -1)
+        matrix = _KernelRows(x.shape, *geometry, (oh, ow)).gather_rows(x, ones_row=True)
+        np.testing.assert_array_equal(matrix[:-1], want, err_msg=str(geometry))
+        np.testing.assert_array_equal(matrix[-1], 1)
+
+
+def test_first_layers_and_small_patch_matrices_keep_the_patch_matrix():
+    """C6's layers at batch 64: the one-channel first layer and the 3×3 fourth stay on the
+    patch matrix; the second and third, with large patch matrices, go by kernel rows."""
+    from chainrule.ops.conv import _KernelRows, _unfolding
+
+    def by_rows(n, c, h):
+        return isinstance(_unfolding((n, c, h, h), (3, 3), (1, 1), (1, 1), (h, h)), _KernelRows)
+
+    assert [by_rows(64, c, h) for c, h in ((1, 28), (32, 14), (64, 7), (128, 3))] == [False, True, True, False]
+    assert not isinstance(_unfolding((64, 32, 14, 14), (3, 3), (2, 1), (1, 1), (7, 14)), _KernelRows)
+
+
 # ------------------------------------------------- memory order between layers
 def _stack(conv, relu, max_pool, batch_norm, avg_pool):
     """Two convolutions with pooling and normalisation between them: every op after the

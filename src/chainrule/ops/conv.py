@@ -10,7 +10,10 @@ gradients are added back into the image by a loop over the kernel's p × q
 positions only (never over the batch or the output pixels). For a stride of 1
 down the rows, the input gradient skips the patch gradient: kH products add
 straight into kW copies of the image, one per kernel column, each shifted by
-that column (``_Patches._input_grad_by_kernel_rows``).
+that column (``_Patches._input_grad_by_kernel_rows``). Large convolutions with a
+stride of 1 down the rows go by kernel rows in the forward pass and for ∂L/∂W
+too (``_KernelRows``): kH products over kW shifted copies of the image, a matrix
+kH times smaller than the patch matrix; :func:`_unfolding` chooses.
 
 Memory order. The patch matrix's columns run over (i, j, n), batch last, so the
 product ``W @ patches`` is the output already laid out as [O, OH, OW, N]. The op
@@ -23,6 +26,8 @@ layer transposes its activations.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -106,6 +111,19 @@ class _Patches:
         (ph, pw), (h, w) = self.padding, self.x_shape[2:]
         return image[:, ph:ph + h, pw:pw + w]
 
+    def forward(self, x, weight, bias) -> np.ndarray:
+        """The output as [O, OH·OW·N]: one product W·P. The bias is one more column of W,
+        against a row of ones below P; in backward, ∂L/∂W and ∂L/∂b are then one product too."""
+        self.patches = self.gather(x, ones_row=bias is not None)
+        return _with_bias_column(weight.reshape(weight.shape[0], -1), bias) @ self.patches
+
+    def weight_grad(self, grad_rows, weight_shape, with_bias: bool):
+        """∂L/∂W in the weight's shape, and ∂L/∂b (None unless ``with_bias``); ``with_bias``
+        needs a forward pass with a bias."""
+        both = _weight_grad(grad_rows, self.patches, self.out_hw[0])  # [O, C·kH·kW (+ 1 for the bias)]
+        size = math.prod(weight_shape[1:])
+        return both[:, :size].reshape(weight_shape), (both[:, size] if with_bias else None)
+
     def gather(self, x, ones_row: bool = False):
         """The patch matrix; with ``ones_row``, one more row of ones below it (for the bias)."""
         n, c = x.shape[:2]
@@ -158,16 +176,16 @@ class _Patches:
         (kh, kw), (ph, pw), (oh, ow) = self.kernel, self.padding, self.out_hw
         n, c, h, w = self.x_shape
         run = ow * n  # one output row: every column of every image
-        parts = _widest_first([_inside(p, 1, oh, h, ph) for p in range(kh)])
+        parts = self._kernel_row_parts()
         if not parts:  # an image without rows
             return np.zeros(self.x_shape, dtype=grad_rows.dtype)
-        per_kernel_row = np.ascontiguousarray(weight.transpose(2, 1, 3, 0)).reshape(kh, c * kw, weight.shape[0])
+        per_kernel_row = _per_kernel_row(weight)
         d = np.empty((c * kw, h * run), dtype=grad_rows.dtype)
         _, _, rows = parts[0][1]
         d[:, :rows.start * run] = 0  # the image rows the first product does not reach
         d[:, rows.stop * run:] = 0
         for k, (p, (first, stop, rows)) in enumerate(parts):
-            addmm(per_kernel_row[p], grad_rows[:, first * run:stop * run],
+            addmm(per_kernel_row[p].T, grad_rows[:, first * run:stop * run],
                   d[:, rows.start * run:rows.stop * run], beta=1.0 if k else 0.0)
         d = d.reshape(c, kw, h, ow, n)
         parts = _widest_first([_inside(q, self.stride[1], ow, w, pw) for q in range(kw)])
@@ -179,6 +197,110 @@ class _Patches:
             else:
                 image[:, :, cols] += d[:, q, :, first:stop]
         return image.transpose(3, 0, 1, 2)
+
+    def _kernel_row_parts(self) -> list:
+        """For a stride of 1 down the rows: (p, (first, stop, rows)) for each kernel row p
+        that reaches the image, the widest first. Kernel row p of output rows first…stop−1
+        meets image rows ``rows``; the others meet padding."""
+        (kh, _), (ph, _), (oh, _), h = self.kernel, self.padding, self.out_hw, self.x_shape[2]
+        return _widest_first([_inside(p, 1, oh, h, ph) for p in range(kh)])
+
+
+class _KernelRows(_Patches):
+    """Convolution by kernel rows, for a stride of 1 down the rows and a padding that
+    leaves one kernel row meeting the image at every output row (2·ph < kH).
+
+    Instead of the patch matrix, its kW-fold smaller part for one kernel row:
+
+        Q[(c, q), (t, j, n)] = x_pad[n, c, t + ph, j·sw + q]   for the image rows t alone,
+
+    kW shifted copies of the image (zero where a column meets padding). Kernel row p of
+    output row i meets image row t = i + p − ph, a shift of whole rows of Q's columns, so
+
+        out[:, rows i] = Σ_p W_p · Q[:, rows i + p − ph],   W_p = w[:, :, p, :] as [O, C·kW],
+
+    is kH products added in place (:func:`addmm`), each over the output rows whose image
+    row exists: none is spent on rows of padding. ∂L/∂W_p = G[:, rows i] · Q[:, rows i + p − ph]ᵀ
+    is kH products likewise, and the input gradient is ``_Patches``' own by kernel rows.
+    Q is kH times smaller than the patch matrix, so the copies take a third of the time
+    (3×3 kernels); the bias is a column of the first product's W_p against a row of ones.
+    """
+
+    def forward(self, x, weight, bias) -> np.ndarray:
+        (oh, ow), n = self.out_hw, self.x_shape[0]
+        run = ow * n
+        self.rows = q = self.gather_rows(x, ones_row=bias is not None)
+        per_kernel_row = _per_kernel_row(weight)
+        out = np.empty((weight.shape[0], oh * run), dtype=q.dtype)
+        for k, (p, (first, stop, rows)) in enumerate(self._kernel_row_parts()):
+            w_p = _with_bias_column(per_kernel_row[p], bias if k == 0 else None)
+            # The first (widest) part covers every output row (2·ph < kH): it sets them, with the bias.
+            addmm(w_p, q[:w_p.shape[1], rows.start * run:rows.stop * run], out[:, first * run:stop * run],
+                  beta=1.0 if k else 0.0)
+        return out
+
+    def weight_grad(self, grad_rows, weight_shape, with_bias: bool):
+        out_c, c, kh, kw = weight_shape
+        run, q = self.out_hw[1] * self.x_shape[0], self.rows
+        # ∂L/∂W_pᵀ as [C·kW (+ 1), O]: Q·Gᵀ runs better than G·Qᵀ with so small a result.
+        per_kernel_row = np.zeros((kh, c * kw + with_bias, out_c), dtype=grad_rows.dtype)
+        parts = self._kernel_row_parts()
+        for k, (p, (first, stop, rows)) in enumerate(parts):
+            height = c * kw + (with_bias and k == 0)
+            addmm(q[:height, rows.start * run:rows.stop * run], grad_rows[:, first * run:stop * run].T,
+                  per_kernel_row[p, :height], beta=0.0)
+        grad_w = per_kernel_row[:, :c * kw].reshape(kh, c, kw, out_c).transpose(3, 1, 0, 2)
+        return np.ascontiguousarray(grad_w), (per_kernel_row[parts[0][0], -1] if with_bias else None)
+
+    def gather_rows(self, x, ones_row: bool = False) -> np.ndarray:
+        """Q as [C·kW, H·OW·N]; with ``ones_row``, one more row of ones below it (for the bias)."""
+        n, c, h, w = self.x_shape
+        (_, kw), (_, sw), (_, pw), (_, ow) = self.kernel, self.stride, self.padding, self.out_hw
+        height = c * kw
+        q = np.empty((height + ones_row, h * ow * n), dtype=x.dtype)
+        q[height:] = 1
+        shifted = q[:height].reshape(c, kw, h, ow, n)
+        image = x.transpose(1, 2, 3, 0)  # [C, H, W, N]: a view, read in runs when x is batch-last
+        for col in range(kw):
+            first, stop, cols = _inside(col, sw, ow, w, pw)
+            shifted[:, col, :, first:stop] = image[:, :, cols]
+            shifted[:, col, :, :first] = 0
+            shifted[:, col, :, stop:] = 0
+        return q
+
+
+def _unfolding(x_shape, kernel, stride, padding, out_hw) -> _Patches:
+    """Kernel rows where they apply and pay, the patch matrix otherwise.
+
+    Kernel rows save copying two thirds of a large patch matrix (3×3 kernels) but split
+    one product into kH narrower ones. With few channels (C·kW < ``_KERNEL_ROWS_MIN_WIDTH``,
+    a first layer's) each of those passes over the whole output for little work; with a
+    small patch matrix (under ``_KERNEL_ROWS_MIN_PATCHES`` entries) the copy saved is small.
+    Both limits are where the two ways took the same time (benchmarks/README.md).
+    """
+    n, c = x_shape[:2]
+    patch_entries = c * kernel[0] * kernel[1] * out_hw[0] * out_hw[1] * n
+    if (stride[0] == 1 and 2 * padding[0] < kernel[0] and c * kernel[1] >= _KERNEL_ROWS_MIN_WIDTH
+            and patch_entries >= _KERNEL_ROWS_MIN_PATCHES):
+        return _KernelRows(x_shape, kernel, stride, padding, out_hw)
+    return _Patches(x_shape, kernel, stride, padding, out_hw)
+
+
+_KERNEL_ROWS_MIN_WIDTH = 32
+_KERNEL_ROWS_MIN_PATCHES = 2**20
+
+
+def _per_kernel_row(weight) -> np.ndarray:
+    """w[o, c, p, q] as [kH, O, C·kW]: W_p for each kernel row p."""
+    out_c, c, kh, kw = weight.shape
+    return np.ascontiguousarray(weight.transpose(2, 0, 1, 3)).reshape(kh, out_c, c * kw)
+
+
+def _with_bias_column(matrix, bias) -> np.ndarray:
+    """[M | b]: the bias as one more column (``matrix`` itself without a bias)."""
+    if bias is None:
+        return matrix
+    return np.concatenate([matrix, bias[:, None].astype(matrix.dtype, copy=False)], axis=1)
 
 
 def _inside(offset: int, stride: int, out_size: int, size: int, padding: int) -> tuple[int, int, slice]:
@@ -223,14 +345,8 @@ class Conv2d(Function):
         if c != in_c:
             raise ValueError(f"conv2d: input has {c} channels (shape {x.shape}) but the weight "
                              f"{weight.shape} expects {in_c}")
-        self.im2col = _Patches(x.shape, (kh, kw), stride, padding, (oh, ow))
-        # The bias is one more column of the weight matrix, against a row of ones below the
-        # patches: W·P + b is then one product, and so, in backward, are ∂L/∂W and ∂L/∂b.
-        self.patches, self.weight = self.im2col.gather(x, ones_row=bias is not None), weight
-        matrix = weight.reshape(out_c, -1)
-        if bias is not None:
-            matrix = np.concatenate([matrix, bias[:, None].astype(matrix.dtype, copy=False)], axis=1)
-        out = matrix @ self.patches  # [O, OH·OW·N]
+        self.unfold, self.weight = _unfolding(x.shape, (kh, kw), stride, padding, (oh, ow)), weight
+        out = self.unfold.forward(x, weight, bias)  # [O, OH·OW·N]
         return out.reshape(out_c, oh, ow, n).transpose(3, 0, 1, 2)  # batch-last memory, see above
 
     def backward(self, grad):
@@ -239,14 +355,13 @@ class Conv2d(Function):
         grad_rows = grad.transpose(1, 2, 3, 0).reshape(out_c, -1)  # the output's column order; no copy if batch-last
         grads = [None, None] + [None] * has_bias
         if self.needs_grad[1]:
-            both = _weight_grad(grad_rows, self.patches, grad.shape[2])  # [O, C·kH·kW (+ 1 for the bias)]
-            grads[1] = both[:, :weight[0].size].reshape(weight.shape)
+            grads[1], grad_b = self.unfold.weight_grad(grad_rows, weight.shape, has_bias)
             if has_bias and self.needs_grad[2]:
-                grads[2] = both[:, -1]
+                grads[2] = grad_b
         elif has_bias and self.needs_grad[2]:
             grads[2] = grad_rows.sum(axis=1)
         if self.needs_grad[0]:
-            grads[0] = self.im2col.input_grad(weight, grad_rows)
+            grads[0] = self.unfold.input_grad(weight, grad_rows)
         return tuple(grads)
 
 
