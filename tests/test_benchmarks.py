@@ -40,6 +40,24 @@ def test_ops_lists_the_ops_of_a_step():
 
 
 @needs_data
+def test_unfolding_times_both_ways_and_names_the_choice():
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "unfolding.py"), "--turns", "1",
+                           "--layer", "4,8,6,4,3,1", "--layer", "2,40,4,8,3,1", "--layer", "24,32,14,64,3,1"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines()[2:]]
+    assert [(r[0], r[-1]) for r in rows] == [("4,8,6,4,3,1", "patches"), ("2,40,4,8,3,1", "patches"),
+                                             ("24,32,14,64,3,1", "rows")]  # the last word of "kernel rows"
+    assert all(float(r[3]) > 0 and float(r[4]) > 0 for r in rows)
+
+
+@pytest.mark.parametrize("layer", ["4,8,6", "4,8,6,4,3,2", "a,b,c,d,e,f"])
+def test_unfolding_rejects_a_bad_layer(layer):
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "unfolding.py"), "--layer", layer],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and ("N,C,H,O,k,p" in done.stderr or "2p < k" in done.stderr)
+
+
 def test_compare_alternates_a_revision_with_the_working_tree():
     text = bench("compare.py", "M1", "--steps", "4", "--base", "HEAD")
     assert "new/base (HEAD): paired median" in text

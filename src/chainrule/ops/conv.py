@@ -286,7 +286,7 @@ def _unfolding(x_shape, kernel, stride, padding, out_hw) -> _Patches:
     return _Patches(x_shape, kernel, stride, padding, out_hw)
 
 
-_KERNEL_ROWS_MIN_WIDTH = 32
+_KERNEL_ROWS_MIN_WIDTH = 12
 _KERNEL_ROWS_MIN_PATCHES = 2**20
 
 
