@@ -1,0 +1,1 @@
+"""One file per graded exercise, each declaring ``ASSIGNMENT`` (see :mod:`..assignment`)."""
