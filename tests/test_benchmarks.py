@@ -95,3 +95,10 @@ def test_the_engine_imports_itself_only_relatively():
             absolute += [f"{path.relative_to(REPO)}:{node.lineno}" for name in names
                          if name.split(".")[0] == "chainrule"]
     assert absolute == []
+
+
+def test_grading_times_a_class_of_mutants():
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "grading.py"), "--students", "4", "--jobs", "2"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "4 B1 submissions, 2 workers:" in done.stdout and "1 with full marks" in done.stdout
