@@ -14,6 +14,7 @@ signature or uses an import the sheet forbids; run the rest one by one in one ch
 from __future__ import annotations
 
 import secrets
+import tempfile
 import time
 import tomllib
 from pathlib import Path
@@ -38,17 +39,18 @@ def grade(assignment, path, *, seed: int | None = None, quick: bool = False, lim
     path = Path(path)
     result = GradeResult(assignment.id, student or path.stem, seed=seed, quick=quick,
                          engine=engine or assignment.engine)
-    source = submission.locate(path, assignment.filename)
-    result.notes.extend(source.notes)
     context = Context(assignment, seed, quick=quick, data_dir=Path(data_dir) if data_dir else None,
                       engine=result.engine, ref=assignment.reference() if assignment.kind == "python" else None)
-    if not source.ok:
-        result.notes.append(source.problem)
-        result.tests = [_zero(t, source.problem) for t in assignment.tests]
-    elif assignment.kind == "answers":
-        _grade_answers(assignment, source, context, result)
-    else:
-        _grade_python(assignment, source, context, limits, result)
+    with tempfile.TemporaryDirectory(prefix="chainrule-unzip-") as unpacked:  # what a zip holds, removed after
+        source = submission.locate(path, assignment.filename, Path(unpacked))
+        result.notes.extend(source.notes)
+        if not source.ok:
+            result.notes.append(source.problem)
+            result.tests = [_zero(t, source.problem) for t in assignment.tests]
+        elif assignment.kind == "answers":
+            _grade_answers(assignment, source, context, result)
+        else:
+            _grade_python(assignment, source, context, limits, result)
     result.seconds = time.perf_counter() - start
     return result
 

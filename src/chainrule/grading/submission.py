@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,16 +36,16 @@ class Source:
         return not self.problem
 
 
-def locate(path, filename: str, workdir: Path | None = None) -> Source:
+def locate(path, filename: str, workdir: Path) -> Source:
     """The submission file ``filename`` in ``path``: the file itself, a folder holding it (at any
     depth, the shallowest first), or a zip holding it. A single ``.py`` of another name is taken,
-    with a note. ``workdir`` receives what a zip unpacks."""
+    with a note (a single file of the same suffix, for an answers sheet). ``workdir`` (an empty folder) receives what a zip unpacks."""
     path = Path(path)
     if not path.exists():
         return Source(None, problem=f"no submission: {path} does not exist")
     notes = []
     if path.is_file() and zipfile.is_zipfile(path):
-        unpacked = _unzip(path, workdir or Path(tempfile.mkdtemp(prefix="chainrule-zip-")))
+        unpacked = _unzip(path, workdir)
         if isinstance(unpacked, str):
             return Source(None, problem=unpacked)
         notes.append(f"unpacked {path.name}")
@@ -55,7 +54,7 @@ def locate(path, filename: str, workdir: Path | None = None) -> Source:
         found = sorted(path.rglob(filename), key=lambda p: (len(p.parts), str(p)))
         found = [p for p in found if "__MACOSX" not in p.parts]
         if not found:
-            others = sorted(p.name for p in path.rglob("*.py"))
+            others = sorted(p.name for p in path.rglob(f"*{Path(filename).suffix}"))
             hint = f" (it holds: {', '.join(others[:5])})" if others else ""
             if len(others) == 1:
                 notes.append(f"took {others[0]}: there is no {filename}")
