@@ -3,7 +3,6 @@ crashes the grader and never earns marks it did not earn. Graded as B1 (q1.py), 
 quick; the solution is the base each hostile file changes."""
 
 import json
-import os
 import time
 import zipfile
 

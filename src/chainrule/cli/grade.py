@@ -47,9 +47,9 @@ def grade():
 @grade.command("list")
 def list_command():
     """Each assignment: the file a student submits, its tests, their marks and visibility."""
-    from ..grading import assignments
+    from ..grading import all_assignments
 
-    for assignment in assignments().values():
+    for assignment in all_assignments().values():
         click.echo(f"{assignment.id}  {assignment.filename}  ({assignment.max_score:g} marks)  {assignment.title}")
         for test in assignment.tests:
             visibility = "" if test.visibility == "visible" else f"  [{test.visibility}]"

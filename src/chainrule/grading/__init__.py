@@ -1,6 +1,6 @@
 """chainrule.grading: an autograder for the catalogue's graded exercises (section E).
 
-    from chainrule.grading import grade, assignments
+    from chainrule.grading import grade, all_assignments
     result = grade("B1", "q1.py")               # a GradeResult: per-test marks and feedback
     result.write_gradescope("results.json")      # Gradescope's format
     print(result.feedback())                     # Markdown for the student
@@ -13,9 +13,9 @@ solution (:mod:`.starter`). A submission is untrusted: it runs in a child proces
 
 from .assignment import Assignment, Context, Fault, Outcome, Test
 from .grader import grade
-from .registry import assignments, get_assignment
+from .registry import all_assignments, get_assignment
 from .results import GradeResult, TestResult, validate_gradescope
 from .sandbox import Limits, Sandbox, SubmissionFault
 
 __all__ = ["Assignment", "Context", "Fault", "GradeResult", "Limits", "Outcome", "Sandbox", "SubmissionFault",
-           "Test", "TestResult", "assignments", "get_assignment", "grade", "validate_gradescope"]
+           "Test", "TestResult", "all_assignments", "get_assignment", "grade", "validate_gradescope"]

@@ -177,9 +177,9 @@ class Child:
             raise LookupError(f"no object {key}") from None
 
     # the operations
-    def op_load(self, path, name, torch_engine=None):
-        if torch_engine == "chainrule":
-            _alias_torch_to_chainrule()
+    def op_load(self, path, name, torch_from=None):
+        if torch_from:
+            _alias_torch_to(torch_from)
         self.path = os.path.abspath(path)
         sys.path.insert(0, os.path.dirname(self.path))
         spec = importlib.util.spec_from_file_location(name, self.path)
@@ -285,14 +285,13 @@ class Child:
         return {"type": type(exc).__name__, "message": message[:2000], "where": where[:500]}
 
 
-def _alias_torch_to_chainrule() -> None:
-    """``import torch`` (and its submodules) give chainrule's drop-in modules."""
-    import chainrule
-
-    sys.modules["torch"] = chainrule
+def _alias_torch_to(package: str) -> None:
+    """``import torch`` (and its submodules) give ``package``'s drop-in modules. The grader
+    names its own package, so the child aliases the very engine that is grading."""
+    sys.modules["torch"] = importlib.import_module(package)
     for name in ("nn", "nn.functional", "optim", "utils", "utils.data"):
         try:
-            module = importlib.import_module(f"chainrule.{name}")
+            module = importlib.import_module(f"{package}.{name}")
         except ImportError:
             continue
         sys.modules[f"torch.{name}"] = module

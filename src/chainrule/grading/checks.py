@@ -45,6 +45,8 @@ def expect_array(what: str, got, expected, rtol: float = RTOL, atol: float = ATO
         raise Fault(f"{what}: {got[tuple(bad)]} at {tuple(int(i) for i in bad)}, expected "
                     f"{expected[tuple(bad)]:.6g} (an overflow or a division by zero?)", tags=("nonfinite",))
     close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
+    if not close.all() and got.ndim == 2 and got.shape[0] == got.shape[1] and np.allclose(got.T, expected, rtol, atol):
+        raise Fault(f"{what}: the transpose of the expected {expected.shape} matrix (transposed?)", tags=("transposed",))
     if not close.all():
         index = tuple(int(i) for i in np.argwhere(~close)[0])
         where = f" at {index}" if got.ndim else ""

@@ -10,23 +10,16 @@ _MODULES = ("a1", "a6", "a7", "b1", "b2", "c2", "c5", "c6")
 """The assignment files, in the catalogue's order."""
 
 
-def assignments() -> dict[str, Assignment]:
-    """Every assignment by ID, in the catalogue's order (the files that exist)."""
-    found = {}
-    for name in _MODULES:
-        try:
-            module = importlib.import_module(f".assignments.{name}", __package__)
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.endswith(f"assignments.{name}"):
-                continue
-            raise
-        found[module.ASSIGNMENT.id] = module.ASSIGNMENT
-    return found
+def all_assignments() -> dict[str, Assignment]:
+    """Every assignment by ID, in the catalogue's order. (Not named ``assignments``: importing
+    the subpackage :mod:`.assignments` would rebind that name on the package.)"""
+    modules = (importlib.import_module(f".assignments.{name}", __package__) for name in _MODULES)
+    return {module.ASSIGNMENT.id: module.ASSIGNMENT for module in modules}
 
 
 def get_assignment(assignment_id: str) -> Assignment:
     """The assignment with this ID (case-insensitive), or a ValueError listing the IDs."""
-    registry = assignments()
+    registry = all_assignments()
     for key, assignment in registry.items():
         if key.lower() == str(assignment_id).strip().lower():
             return assignment

@@ -150,7 +150,8 @@ class Sandbox:
         os.close(to_child_r)
         os.close(from_child_w)
         self._requests, self._replies = to_child_w, from_child_r
-        self.names = self._request("load", str(source), self.module_name, torch_engine=self.engine)
+        torch_from = __name__.split(".")[0] if self.engine == "chainrule" else None  # this very package
+        self.names = self._request("load", str(source), self.module_name, torch_from=torch_from)
 
     # ------------------------------------------------------------- requests
     def call(self, target, attr: str | None = None, *args, **kwargs):

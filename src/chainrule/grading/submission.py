@@ -64,7 +64,7 @@ def locate(path, filename: str, workdir: Path) -> Source:
         path = found[0]
     elif path.name != filename:
         notes.append(f"graded {path.name} as {filename}")
-    return read(path, notes)
+    return read(path, notes, python=filename.endswith(".py"))
 
 
 def _unzip(path: Path, workdir: Path):
@@ -83,8 +83,9 @@ def _unzip(path: Path, workdir: Path):
     return workdir
 
 
-def read(path: Path, notes=None) -> Source:
-    """Read and parse one file; any problem becomes ``Source.problem``."""
+def read(path: Path, notes=None, python: bool = True) -> Source:
+    """Read one file, and parse it when it is ``python`` (an answers sheet is TOML, parsed by
+    its grader); any problem becomes ``Source.problem``."""
     notes = list(notes or [])
     if path.stat().st_size > MAX_SOURCE_BYTES:
         return Source(path, problem=f"{path.name} is {path.stat().st_size:,} bytes, over the "
@@ -95,6 +96,8 @@ def read(path: Path, notes=None) -> Source:
     except UnicodeDecodeError as exc:
         return Source(path, problem=f"{path.name} is not UTF-8 text (byte {exc.start}: "
                                     f"{data[exc.start:exc.start + 1]!r}); save it as UTF-8", notes=notes)
+    if not python:
+        return Source(path, text, notes=notes)
     try:
         tree = ast.parse(text, filename=path.name)
     except SyntaxError as exc:
