@@ -76,9 +76,10 @@ def encode(value, keep=None, depth=0):
     if numpy is not None and isinstance(value, (numpy.ndarray, numpy.generic)):
         if value.dtype.kind in "biufc":
             return _array_to_wire(value)
-    torch = sys.modules.get("torch")
-    if torch is not None and getattr(torch, "is_tensor", None) and torch.is_tensor(value):
-        return _array_to_wire(value.detach().cpu().numpy(), "__tensor__")
+    tensor_type = getattr(sys.modules.get("torch"), "Tensor", None)  # torch's, or chainrule's under its name
+    if isinstance(tensor_type, type) and isinstance(value, tensor_type):
+        value = value.detach()
+        return _array_to_wire((value.cpu() if hasattr(value, "cpu") else value).numpy(), "__tensor__")
     if keep is None:
         raise TypeError(f"a {type(value).__name__} cannot be sent to the submission")
     return keep(value)
@@ -179,7 +180,7 @@ class Child:
     # the operations
     def op_load(self, path, name, torch_from=None):
         if torch_from:
-            _alias_torch_to(torch_from)
+            _alias_torch_to(*torch_from)
         self.path = os.path.abspath(path)
         sys.path.insert(0, os.path.dirname(self.path))
         spec = importlib.util.spec_from_file_location(name, self.path)
@@ -285,9 +286,10 @@ class Child:
         return {"type": type(exc).__name__, "message": message[:2000], "where": where[:500]}
 
 
-def _alias_torch_to(package: str) -> None:
-    """``import torch`` (and its submodules) give ``package``'s drop-in modules. The grader
-    names its own package, so the child aliases the very engine that is grading."""
+def _alias_torch_to(package: str, folder: str) -> None:
+    """``import torch`` (and its submodules) give ``package``'s drop-in modules, imported from
+    ``folder``: the grader names its own copy, so the child runs on the very engine grading it."""
+    sys.path.insert(0, folder)
     sys.modules["torch"] = importlib.import_module(package)
     for name in ("nn", "nn.functional", "optim", "utils", "utils.data"):
         try:
