@@ -117,6 +117,7 @@ def test_cli_list_shows_marks_and_visibility():
     (("grade", "skeleton", "Z1"), "unknown assignment 'Z1'"),
     (("grade", "B1", "no/such/file.py"), "no/such/file.py does not exist"),
     (("grade", "B1", "x.py", "--timeout", "0"), "Invalid value for '--timeout'"),
+    (("grade", "B1"), "Try 'main grade --help'"),  # the hidden `run` is never named
 ])
 def test_cli_misuse_exits_non_zero_with_one_line(tmp_path, args, message):
     result = run(*args)

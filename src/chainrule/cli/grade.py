@@ -10,6 +10,7 @@ import click
 from .._files import atomic_write_bytes
 from ._app import main
 
+
 class GradeGroup(click.Group):
     """``chainrule grade ID PATH`` grades; ``chainrule grade list|skeleton|solution|bundle`` are
     the subcommands. The first form is the hidden ``run`` command."""
@@ -18,6 +19,23 @@ class GradeGroup(click.Group):
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["run", *args]
         return super().parse_args(ctx, args)
+
+    def resolve_command(self, ctx, args):
+        name, command, rest = super().resolve_command(ctx, args)
+        # The hidden ``run`` is spelt ``chainrule grade ID PATH`` in its usage and error lines.
+        return (None if name == "run" else name), command, rest
+
+
+class _Unnamed(click.Context):
+    """The context of the hidden ``run``: its path is ``chainrule grade``, with no trailing name."""
+
+    @property
+    def command_path(self) -> str:
+        return super().command_path.rstrip()
+
+
+class _RunCommand(click.Command):
+    context_class = _Unnamed
 
 
 @main.group("grade", cls=GradeGroup)
@@ -99,7 +117,7 @@ def bundle_command(assignment_id, out, options):
     click.echo(f"wrote {build(assignment_id, out, options)}")
 
 
-@grade.command("run", hidden=True)
+@grade.command("run", hidden=True, cls=_RunCommand)
 @click.argument("assignment_id", metavar="ID")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("grading"), show_default=True,

@@ -138,13 +138,13 @@ def train_check(ctx):
              "unchanged": ("the parameters did not change: build the optimizer on model.parameters() and call "
                            "optimizer.step()", before)}
     for tag, (sentence, params) in slips.items():
-        if all(np.allclose(g, e, rtol=1e-4, atol=1e-6) for g, e in zip(after, params)):
+        if all(np.allclose(g, e, rtol=1e-3, atol=1e-4) for g, e in zip(after, params)):
             raise Fault(f"{setup}: {sentence}", tags=(tag,))
     for i, (g, e) in enumerate(zip(after, sgd_steps(rows, before, X, y, lr, 2))):
         expect_array(f"{setup}: parameter {i + 1} of {len(after)} (state_dict order) after two plain SGD steps on the mean cross-entropy", g, e,
-                     rtol=1e-4, atol=1e-6)
+                     rtol=1e-3, atol=1e-4)
     expect_array(f"{setup}: the returned losses", as_array("losses", losses).reshape(-1),
-                 [epoch_loss(rows, before, X, y), epoch_loss(rows, sgd_steps(rows, before, X, y, lr, 1), X, y)], rtol=1e-4, atol=1e-6)
+                 [epoch_loss(rows, before, X, y), epoch_loss(rows, sgd_steps(rows, before, X, y, lr, 1), X, y)], rtol=1e-3, atol=1e-4)
 
 
 def epoch_loss(rows, params, X, y) -> float:
