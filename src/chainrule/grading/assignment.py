@@ -46,16 +46,18 @@ class Test:
     """One graded test. ``targets`` are the functions, classes or ``Class.method`` names of the
     submission it exercises: a missing one, a wrong signature or a forbidden import inside one
     gives the test 0 with that reason, without running it. ``training`` marks an overall test
-    that trains on real data (shortened by ``--quick``)."""
+    that trains on real data (shortened by ``--quick``). One target may be given as a string."""
 
     name: str
     max_score: float
     check: Callable
-    targets: tuple[str, ...] = ()
+    targets: tuple[str, ...] | str = ()
     visibility: str = "visible"
     training: bool = False
 
     def __post_init__(self):
+        if isinstance(self.targets, str):
+            object.__setattr__(self, "targets", (self.targets,))  # frozen: set once, here
         if self.visibility not in VISIBILITIES:
             raise ValueError(f"test {self.name!r}: visibility {self.visibility!r} is not one of {VISIBILITIES}")
 

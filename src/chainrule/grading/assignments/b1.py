@@ -363,9 +363,6 @@ def _short(z) -> str:
     return f"{float(array):g}" if array.ndim == 0 else f"array of shape {array.shape}"
 
 
-def _test(name, marks, check, target, visibility="visible"):
-    return Test(name, marks, check, targets=(target,), visibility=visibility)
-
 
 NN = "NeuralNetwork"
 ASSIGNMENT = Assignment(
@@ -381,30 +378,30 @@ ASSIGNMENT = Assignment(
                f"{NN}.back_propagation": ("x", "y"),
                f"{NN}.mini_batch_GD": ("X", "Y", "epochs", "mini_batch_size", "eta")},
     tests=(
-        _test("sigmoid: values", 2, elementwise("sigmoid", public=True), "sigmoid"),
-        _test("sigmoid: random arrays", 2, elementwise("sigmoid", public=False), "sigmoid", "hidden"),
-        _test("sigmoid: ±800 without overflow", 1, elementwise("sigmoid", False, extremes=True), "sigmoid", "hidden"),
-        _test("sigmoid_derivative: values", 3, elementwise("sigmoid_derivative", public=True), "sigmoid_derivative"),
-        _test("sigmoid_derivative: random arrays", 1, elementwise("sigmoid_derivative", public=False),
+        Test("sigmoid: values", 2, elementwise("sigmoid", public=True), "sigmoid"),
+        Test("sigmoid: random arrays", 2, elementwise("sigmoid", public=False), "sigmoid", "hidden"),
+        Test("sigmoid: ±800 without overflow", 1, elementwise("sigmoid", False, extremes=True), "sigmoid", "hidden"),
+        Test("sigmoid_derivative: values", 3, elementwise("sigmoid_derivative", public=True), "sigmoid_derivative"),
+        Test("sigmoid_derivative: random arrays", 1, elementwise("sigmoid_derivative", public=False),
               "sigmoid_derivative", "hidden"),
-        _test("sigmoid_derivative: ±800 without overflow", 1, elementwise("sigmoid_derivative", False, extremes=True),
+        Test("sigmoid_derivative: ±800 without overflow", 1, elementwise("sigmoid_derivative", False, extremes=True),
               "sigmoid_derivative", "hidden"),
-        _test("cost: 5-3-4-2", 3, cost(public=True), f"{NN}.cost"),
-        _test("cost: random networks", 2, cost(public=False), f"{NN}.cost", "hidden"),
-        _test("cost_derivative: values", 3, cost_derivative(public=True), "cost_derivative"),
-        _test("cost_derivative: random sizes", 2, cost_derivative(public=False), "cost_derivative", "hidden"),
-        _test("forward_pass: 5-3-4-2", 4, forward_pass(public=True), f"{NN}.forward_pass"),
-        _test("forward_pass: random networks", 6, forward_pass(public=False), f"{NN}.forward_pass", "hidden"),
-        _test("back_propagation: bias gradients, 5-3-4-2", 10, gradients("db", public=True),
+        Test("cost: 5-3-4-2", 3, cost(public=True), f"{NN}.cost"),
+        Test("cost: random networks", 2, cost(public=False), f"{NN}.cost", "hidden"),
+        Test("cost_derivative: values", 3, cost_derivative(public=True), "cost_derivative"),
+        Test("cost_derivative: random sizes", 2, cost_derivative(public=False), "cost_derivative", "hidden"),
+        Test("forward_pass: 5-3-4-2", 4, forward_pass(public=True), f"{NN}.forward_pass"),
+        Test("forward_pass: random networks", 6, forward_pass(public=False), f"{NN}.forward_pass", "hidden"),
+        Test("back_propagation: bias gradients, 5-3-4-2", 10, gradients("db", public=True),
               f"{NN}.back_propagation"),
-        _test("back_propagation: bias gradients, random networks", 15, gradients("db", public=False),
+        Test("back_propagation: bias gradients, random networks", 15, gradients("db", public=False),
               f"{NN}.back_propagation", "hidden"),
-        _test("back_propagation: weight gradients, 5-3-4-2", 14, gradients("dw", public=True),
+        Test("back_propagation: weight gradients, 5-3-4-2", 14, gradients("dw", public=True),
               f"{NN}.back_propagation"),
-        _test("back_propagation: weight gradients, random networks", 21, gradients("dw", public=False),
+        Test("back_propagation: weight gradients, random networks", 21, gradients("dw", public=False),
               f"{NN}.back_propagation", "hidden"),
-        _test("mini_batch_GD: cost history, 5-3-4-2", 4, mini_batch_GD(public=True), f"{NN}.mini_batch_GD"),
-        _test("mini_batch_GD: cost history, random networks", 6, mini_batch_GD(public=False),
+        Test("mini_batch_GD: cost history, 5-3-4-2", 4, mini_batch_GD(public=True), f"{NN}.mini_batch_GD"),
+        Test("mini_batch_GD: cost history, random networks", 6, mini_batch_GD(public=False),
               f"{NN}.mini_batch_GD", "hidden"),
     ),
 )

@@ -242,9 +242,6 @@ def overall(ctx):
     return Outcome(1.0, [line], ("provisional",) if ctx.quick else ())
 
 
-def _test(name, marks, check, target, visibility="visible", training=False):
-    return Test(name, marks, check, targets=(target,), visibility=visibility, training=training)
-
 
 ASSIGNMENT = Assignment(
     id="B2",
@@ -261,20 +258,20 @@ ASSIGNMENT = Assignment(
                f"{CLS}.train": ("X_train", "y_train", "X_val", "y_val", "epochs", "batch_size"),
                f"{CLS}.predict": ("X",), f"{CLS}.accuracy": ("X", "y_true")},
     tests=(
-        _test("constructor: shapes, zero biases, 0.01 scale, seed", 3, constructor, f"{CLS}.__init__"),
-        _test("_relu: values", 0.5, relu(True), f"{CLS}._relu"),
-        _test("_relu: random arrays", 0.5, relu(False), f"{CLS}._relu", "hidden"),
-        _test("_relu_grad: 0 at exactly 0", 1, relu_grad, f"{CLS}._relu_grad"),
-        _test("_cross_entropy: mean over samples, /classes, probability 0", 1, cross_entropy,
+        Test("constructor: shapes, zero biases, 0.01 scale, seed", 3, constructor, f"{CLS}.__init__"),
+        Test("_relu: values", 0.5, relu(True), f"{CLS}._relu"),
+        Test("_relu: random arrays", 0.5, relu(False), f"{CLS}._relu", "hidden"),
+        Test("_relu_grad: 0 at exactly 0", 1, relu_grad, f"{CLS}._relu_grad"),
+        Test("_cross_entropy: mean over samples, /classes, probability 0", 1, cross_entropy,
               f"{CLS}._cross_entropy"),
-        _test("_forward: 6-5-4", 1, forward(True), f"{CLS}._forward"),
-        _test("_forward: random sizes, logits near 1000", 1, forward(False), f"{CLS}._forward", "hidden"),
-        _test("_backward: 6-5-4", 1, backward(True), f"{CLS}._backward"),
-        _test("_backward: random sizes", 2, backward(False), f"{CLS}._backward", "hidden"),
-        _test("train: learns separable clusters, history per epoch", 2, train, f"{CLS}.train", "hidden"),
-        _test("predict: probabilities", 1, predict, f"{CLS}.predict"),
-        _test("accuracy: 6-5-4", 1, accuracy(True), f"{CLS}.accuracy"),
-        _test("accuracy: random sizes", 1, accuracy(False), f"{CLS}.accuracy", "hidden"),
-        _test("overall: test accuracy ≥ 0.77 on Fashion-MNIST", 2, overall, f"{CLS}.train", training=True),
+        Test("_forward: 6-5-4", 1, forward(True), f"{CLS}._forward"),
+        Test("_forward: random sizes, logits near 1000", 1, forward(False), f"{CLS}._forward", "hidden"),
+        Test("_backward: 6-5-4", 1, backward(True), f"{CLS}._backward"),
+        Test("_backward: random sizes", 2, backward(False), f"{CLS}._backward", "hidden"),
+        Test("train: learns separable clusters, history per epoch", 2, train, f"{CLS}.train", "hidden"),
+        Test("predict: probabilities", 1, predict, f"{CLS}.predict"),
+        Test("accuracy: 6-5-4", 1, accuracy(True), f"{CLS}.accuracy"),
+        Test("accuracy: random sizes", 1, accuracy(False), f"{CLS}.accuracy", "hidden"),
+        Test("overall: test accuracy ≥ 0.77 on Fashion-MNIST", 2, overall, f"{CLS}.train", training=True),
     ),
 )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 
+from ...ops.conv import output_size
 from ..assignment import Assignment, Fault, Outcome, Test
 from ..models import compare_stack, judgement, model_layers, overall, param_line, seeded, spec_params, training_run
 
@@ -57,17 +58,22 @@ def out_channels(block):
 
 
 def flat_size(blocks):
-    """The flattened size after the student's blocks, 28x28 input (pool 2 per MaxPool2d)."""
+    """The flattened size after the student's blocks, 28x28 input, each Conv2d and MaxPool2d
+    sized as PyTorch sizes it."""
     side, channels = 28, 1
     for block in blocks:
         for _, kind, s, _ in block:
-            if kind == "Conv2d":
-                k, p, st = (v[0] if isinstance(v, list) else v for v in (s["kernel_size"], s["padding"], s["stride"]))
-                side, channels = (side + 2 * p - k) // st + 1, s["out_channels"]
-            elif kind == "MaxPool2d":
-                k = s["kernel_size"][0] if isinstance(s["kernel_size"], list) else s["kernel_size"]
-                side //= k
+            if kind in ("Conv2d", "MaxPool2d"):
+                kernel, stride, padding = (_height(s.get(key, default)) for key, default in
+                                           (("kernel_size", 1), ("stride", s.get("kernel_size")), ("padding", 0)))
+                side = output_size(side, kernel, stride, padding)
+                channels = s.get("out_channels", channels)
     return channels * side * side
+
+
+def _height(value) -> int:
+    """A layer setting's first (height) entry: PyTorch keeps an int or a pair."""
+    return value[0] if isinstance(value, list) else value
 
 
 def _layers(ctx, classes=10):
