@@ -40,6 +40,22 @@ def test_tensor_copies_but_from_numpy_shares():
     assert t.tolist() == [1.0, 2.0] and s.tolist() == [9.0, 2.0]
 
 
+def test_as_tensor_shares_what_torch_shares():
+    torch = pytest.importorskip("torch")
+    for data, dtype in ((np.array([1.0, 2.0]), None), (np.array([1.0, 2.0], np.float32), cr.float32),
+                        (np.array([1, 2]), cr.float32), ([1.5, 2], None), ([1, 2], None)):
+        ours, theirs = cr.as_tensor(data, dtype=dtype), torch.as_tensor(data, dtype=getattr(torch, str(dtype)) if dtype
+                                                                        else None)
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.") and ours.tolist() == theirs.tolist()
+        if isinstance(data, np.ndarray):
+            data[0] = 7
+            assert (ours.tolist()[0] == 7) == (theirs.tolist()[0] == 7), (data.dtype, dtype)
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    assert cr.as_tensor(x) is x
+    cr.as_tensor(x, dtype=cr.float64).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
 def test_tensor_from_a_torch_tensor():
     torch = pytest.importorskip("torch")
     t = cr.tensor(torch.tensor([1.0, 2.0], requires_grad=True))

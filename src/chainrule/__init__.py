@@ -24,6 +24,7 @@ from .tensor import (
     randperm,
     result_type,
     arange,
+    as_tensor,
     bool_,
     eye,
     float32,
@@ -43,7 +44,7 @@ from .tensor import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "nn", "optim", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "zeros_like", "ones_like",
+    "nn", "optim", "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "zeros_like", "ones_like",
     "randn", "rand", "arange", "eye", "float32", "float64", "int64", "bool_",
     "no_grad", "enable_grad", "is_grad_enabled", "manual_seed", "get_rng_state", "set_rng_state",
     "summary", "cat", "stack", "flatten", "where", "maximum", "exp", "log", "sqrt", "abs", "clip", "clamp",

@@ -617,6 +617,17 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(np.asarray(array))
 
 
+def as_tensor(data, dtype=None) -> Tensor:
+    """``data`` as a tensor without a copy where none is needed, like ``torch.as_tensor``: a
+    tensor of that dtype is returned itself (another dtype: converted, in the graph), an array of
+    that dtype is shared; anything else is copied as :func:`tensor` copies it."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype)
+
+
 def _shape_and_dtype(size, dtype):
     return _shape_arg(size), np.dtype(dtype) if dtype is not None else _DEFAULT_FLOAT
 
