@@ -124,6 +124,8 @@ def note_inplace_write(*arrays: np.ndarray) -> None:
     global _clock
     _clock = clock = _clock + 1  # the value this write stores, whatever other threads do next
     for array in arrays:
+        if isinstance(array, Tensor):
+            array = array._data
         owner = array if array.base is None else _owner(array)  # (an optimiser's parameters own their memory)
         if owner is None:
             continue
@@ -207,7 +209,7 @@ class Function:
             if not isinstance(x, Tensor):
                 tensors = _as_tensors(inputs, cls.promotes)
                 break
-        arrays = [t.data for t in tensors]
+        arrays = [t._data for t in tensors]
         if arrays:  # the usual case, checked quickly: every input of one float dtype
             first = arrays[0].dtype
             settle = cls.float_only and first.kind != "f"
@@ -275,8 +277,8 @@ def _shared_float_dtype(inputs):
     for x in inputs:
         if isinstance(x, Tensor):
             if dtype is None:
-                dtype = x.data.dtype
-            if x.data.dtype is not dtype or dtype.kind != "f":
+                dtype = x._data.dtype
+            if x._data.dtype is not dtype or dtype.kind != "f":
                 return None
         elif type(x) not in (float, int):
             return None
@@ -299,7 +301,7 @@ def _as_tensors(inputs, promotes: slice | None = None) -> tuple:
                      for i, x in enumerate(inputs))
     tensors = [x for x in inputs if isinstance(x, Tensor)]
     # Prefer a floating tensor's dtype (where(mask, x, 0.5) must not make 0.5 a bool).
-    hint = next((t.data.dtype for t in tensors if t.data.dtype.kind == "f"), None)
+    hint = next((t._data.dtype for t in tensors if t._data.dtype.kind == "f"), None)
     if hint is None and tensors:
         hint = tensors[0].data.dtype
     return tuple(x if isinstance(x, Tensor) else Tensor._constant(x, hint) for x in inputs)
@@ -356,15 +358,15 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
         if fn is None:
             if node.requires_grad:
                 if node.grad is None:
-                    node.grad = Tensor._wrap(np.array(g, dtype=node.data.dtype))  # a copy: g may be shared
+                    node.grad = Tensor._wrap(np.array(g, dtype=node._data.dtype))  # a copy: g may be shared
                 else:
-                    node.grad.data += g
+                    node.grad._data += g
             continue
         if node._retains_grad:  # accumulates across backward calls, as a leaf's grad does
             if node.grad is None:
                 node.grad = Tensor._wrap(np.array(g))
             else:
-                node.grad.data += g
+                node.grad._data += g
         if fn.clock != _clock:
             _check_saved_arrays(fn)
         input_grads = fn.backward(g)
@@ -373,7 +375,7 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
         for parent, needed, pg in zip(fn.inputs, fn.needs_grad, input_grads):
             if not needed or pg is None:
                 continue
-            data = parent.data
+            data = parent._data
             if pg.shape != data.shape:
                 pg = _checked_unbroadcast(fn, pg, data.shape)
             if pg.dtype != data.dtype:

@@ -94,7 +94,7 @@ def read_json(path) -> dict:
 
 
 def _as_array(value) -> np.ndarray:
-    return np.asarray(value.data if isinstance(value, Tensor) else value)
+    return np.asarray(value._data if isinstance(value, Tensor) else value)
 
 
 # ----------------------------------------------------------------- state_dicts
@@ -260,7 +260,7 @@ def save_model(model, path, *, name: str | None = None, input_shape=None, classe
     :func:`model_info`. Unknown layer types raise :class:`UnsupportedLayerError`.
     """
     description = describe_model(model, name=name, input_shape=input_shape, classes=classes, metadata=metadata)
-    arrays = OrderedDict((key, value.data) for key, value in model.state_dict().items())
+    arrays = OrderedDict((key, value._data) for key, value in model.state_dict().items())
     if MODEL_KEY in arrays:
         raise ValueError(f"the model has a parameter named {MODEL_KEY!r}")
     arrays[MODEL_KEY] = np.frombuffer(json.dumps(description).encode("utf-8"), dtype=np.uint8)

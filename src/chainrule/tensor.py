@@ -7,25 +7,100 @@ that function's inputs. ``backward()`` follows those links in reverse.
 
 from __future__ import annotations
 
+import builtins
 import numbers
 
 import numpy as np
 
 from . import random as _random
+from .errors import ShapeError
 
+# dtypes are NumPy's: ``x.dtype == chainrule.float32`` and ``isinstance(x.dtype, chainrule.dtype)``
+# hold; the package adds PyTorch's short names (``chainrule.float``, ``long``, ``bool`` ...).
+dtype = np.dtype
+float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
+int8 = np.dtype(np.int8)
+int16 = np.dtype(np.int16)
+int32 = np.dtype(np.int32)
 int64 = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
 bool_ = np.dtype(np.bool_)
 
 _DEFAULT_FLOAT = float32
+
+# PyTorch's legacy type names, for ``.type()`` both ways
+_TYPE_NAMES = {float32: "torch.FloatTensor", float64: "torch.DoubleTensor", float16: "torch.HalfTensor",
+               int64: "torch.LongTensor", int32: "torch.IntTensor", int16: "torch.ShortTensor",
+               int8: "torch.CharTensor", uint8: "torch.ByteTensor", bool_: "torch.BoolTensor"}
+
+
+def as_dtype(d) -> np.dtype:
+    """A dtype from a dtype, a NumPy type, a name ('float32') or a legacy type name ('torch.LongTensor')."""
+    if isinstance(d, str):
+        for known, name in _TYPE_NAMES.items():
+            if d in (name, name.replace("torch.", "")):
+                return known
+        d = d.removeprefix("torch.")
+    return np.dtype(d)
+
+
+class device:
+    """Where a tensor lives (``torch.device``): this NumPy engine computes on the CPU only.
+    ``device('cuda')`` can be named (so that ``device = 'cuda' if cuda.is_available() else 'cpu'``
+    reads as in PyTorch), but moving a tensor there raises :class:`DeviceError`."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type="cpu", index: int | None = None):  # noqa: A002 - PyTorch's name
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        kind, _, number = str(type).partition(":")
+        if kind not in ("cpu", "cuda", "mps", "meta"):
+            raise RuntimeError(f"Expected one of cpu, cuda, mps, meta device type at start of device string: {type}")
+        self.type, self.index = kind, int(number) if number else index
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
+
+
+CPU = device("cpu")
+_Device = device  # (Tensor.to has an argument of that name)
+
+
+class DeviceError(RuntimeError):
+    """A tensor or model was sent to a device this engine does not compute on."""
+
+
+def check_device(where) -> device:
+    """``where`` as a device; anything but the CPU raises :class:`DeviceError` naming PyTorch."""
+    where = device(where)
+    if where.type != "cpu":
+        raise DeviceError(
+            f"chainrule's NumPy engine runs on the CPU only, not on {where} (chainrule.cuda.is_available() "
+            f"is False). For a GPU, train on chainrule's PyTorch backend: chainrule.backends.to_torch(model), "
+            f"or `chainrule train --backend torch --device cuda` on the command line."
+        )
+    return where
 
 
 def _to_array(data, dtype=None) -> np.ndarray:
     """Convert ``data`` as ``torch.tensor`` would: Python floats become float32,
     Python ints int64, NumPy arrays keep their dtype."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     elif hasattr(data, "detach") and hasattr(data, "numpy"):  # a torch.Tensor
         data = data.detach().cpu().numpy()
     if dtype is not None:
@@ -45,15 +120,21 @@ def _to_array(data, dtype=None) -> np.ndarray:
 class Tensor:
     """A multi-dimensional array with reverse-mode automatic differentiation.
 
-    ``data`` is the underlying ``np.ndarray``; ``grad`` (a Tensor, or None) is
-    filled by ``backward()`` for tensors that require gradients.
+    ``_data`` is the underlying ``np.ndarray`` (``.numpy()`` returns it, ``.data`` is a tensor
+    sharing it, outside the graph); ``grad`` (a Tensor, or None) is filled by ``backward()``
+    for tensors that require gradients.
+
+    ``Tensor(list)`` is float32, as ``torch.Tensor`` is; ``Tensor(ndarray)`` keeps the array's
+    dtype; ``tensor(data)`` infers the dtype as ``torch.tensor`` does.
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "_ctx", "_retains_grad", "__weakref__")
+    __slots__ = ("_data", "requires_grad", "grad", "_ctx", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected ops
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
-        self.data = _to_array(data, dtype)
+        if dtype is None and isinstance(data, (list, tuple, numbers.Number)):
+            dtype = _DEFAULT_FLOAT
+        self._data = _to_array(data, dtype)
         self.grad = None
         self._ctx = None
         self._retains_grad = False
@@ -67,7 +148,7 @@ class Tensor:
         t = object.__new__(cls)
         # A full reduction or an integer index gives a NumPy scalar; a 0-d array keeps
         # in-place operations (out=...) and .numpy() working, as on any other tensor.
-        t.data = array if type(array) is np.ndarray else np.asarray(array)
+        t._data = array if type(array) is np.ndarray else np.asarray(array)
         t.requires_grad = requires_grad
         t.grad = None
         t._ctx = None
@@ -87,16 +168,33 @@ class Tensor:
 
     # ----------------------------------------------------------------- basics
     @property
+    def data(self) -> np.ndarray:
+        """The underlying array (shared, outside the graph): ``p.data -= lr * p.grad`` changes
+        ``p`` without being recorded. (PyTorch's ``.data`` is a tensor; here it is still the
+        ndarray the rest of the library reads.)"""
+        return self._data
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = np.asarray(_plain(value))
+
+    @property
+    def device(self) -> device:
+        return CPU
+
+    is_cuda = False
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def is_leaf(self) -> bool:
@@ -108,23 +206,23 @@ class Tensor:
         return self._ctx
 
     def size(self, dim: int | None = None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return self.data.size
+        return self._data.size
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -135,27 +233,27 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on a tensor that requires grad. Use tensor.detach().numpy().")
-        return self.data
+        return self._data
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        if dtype is not None and np.dtype(dtype) != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
 
     def detach(self) -> "Tensor":
         """The same values, cut from the graph (shares memory, like PyTorch)."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self._data)
 
     def clone(self) -> "Tensor":
         return _ops.shape.Clone.apply(self)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise TypeError(
-                f"only floating-point tensors can require gradients, this one has dtype {self.data.dtype}"
+                f"only floating-point tensors can require gradients, this one has dtype {self._data.dtype}"
             )
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; use detach()")
@@ -166,34 +264,78 @@ class Tensor:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
         self._retains_grad = True
 
-    def to(self, dtype) -> "Tensor":
-        dtype = np.dtype(dtype)
-        if dtype == self.data.dtype:
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False) -> "Tensor":
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)`` (its dtype):
+        the CPU is the only device (see :func:`check_device`)."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, (str, _Device)) and not _is_type_name(arg):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None:
+            check_device(device)
+        result = self if dtype is None else self._cast(as_dtype(dtype))
+        return result.clone() if copy and result is self else result
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, device=None, non_blocking: bool = False) -> "Tensor":
+        check_device("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}")
+
+    def type(self, dtype=None):  # noqa: A003 - PyTorch's name
+        """Without an argument the legacy type name ('torch.FloatTensor'), else ``to(dtype)``."""
+        if dtype is None:
+            return _TYPE_NAMES.get(self._data.dtype, str(self._data.dtype))
+        return self._cast(as_dtype(dtype))
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self._cast(other.dtype)
+
+    def _cast(self, dtype: np.dtype) -> "Tensor":
+        if dtype == self._data.dtype:
             return self
         if dtype.kind not in "fc":  # an integer or bool result cannot carry gradients
-            return Tensor._wrap(self.data.astype(dtype))
+            return Tensor._wrap(self._data.astype(dtype))
         return _ops.shape.Cast.apply(self, dtype=dtype)
 
     def float(self) -> "Tensor":
-        return self.to(float32)
+        return self._cast(float32)
 
     def double(self) -> "Tensor":
-        return self.to(float64)
+        return self._cast(float64)
+
+    def half(self) -> "Tensor":
+        return self._cast(float16)
 
     def long(self) -> "Tensor":
-        return Tensor._wrap(self.data.astype(int64))
+        return self._cast(int64)
 
     def int(self) -> "Tensor":
-        return Tensor._wrap(self.data.astype(np.int32))
+        return self._cast(int32)
 
     def bool(self) -> "Tensor":
-        return Tensor._wrap(self.data.astype(bool_))
+        return self._cast(bool_)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a one-element tensor as its number."""
+        if self._data.size == 1 and self._data.ndim == 0 or spec and self._data.size == 1:
+            return format(self._data.item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string {spec!r} passed to a tensor of shape {self.shape}")
+        return repr(self)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        data = self._data
+        finite = data[np.isfinite(data)] if data.dtype.kind == "f" else data
+        whole = data.dtype.kind != "f" or not finite.size or np.array_equal(finite, np.round(finite))
+        body = np.array2string(data, separator=", ", precision=4, prefix="tensor(",
+                               floatmode="maxprec" if whole else "fixed")
         extras = []
-        if self.data.dtype not in (float32, int64, bool_):
-            extras.append(f"dtype={self.data.dtype}")
+        if self._data.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype={self._data.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn=<{self._ctx.name}>")
         elif self.requires_grad:
@@ -214,15 +356,15 @@ class Tensor:
                 "nothing it depends on requires gradients"
             )
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs; this tensor has shape "
                     f"{self.shape}: pass backward(gradient) with that shape, or reduce it (e.g. .sum())"
                 )
-            grad = np.ones_like(self.data)
+            grad = np.ones_like(self._data)
         else:
-            grad = np.asarray(_to_array(gradient), dtype=self.data.dtype)
-            if grad.shape != self.data.shape:
+            grad = np.asarray(_to_array(gradient), dtype=self._data.dtype)
+            if grad.shape != self._data.shape:
                 raise RuntimeError(f"backward: gradient has shape {grad.shape} but the tensor has shape {self.shape}")
         backward(self, grad, retain_graph=retain_graph)
 
@@ -257,6 +399,24 @@ class Tensor:
     def __rpow__(self, other):
         return _ops.arithmetic.Pow.apply(other, self)
 
+    def __mod__(self, other):
+        return _ops.arithmetic.Remainder.apply(self, other)
+
+    def __rmod__(self, other):
+        return _ops.arithmetic.Remainder.apply(other, self)
+
+    def __floordiv__(self, other):
+        return _ops.arithmetic.FloorDiv.apply(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ops.arithmetic.FloorDiv.apply(other, self)
+
+    def __divmod__(self, other):
+        return self // other, self % other
+
+    def __rdivmod__(self, other):
+        return other // self, other % self
+
     def __neg__(self):
         return _ops.arithmetic.Neg.apply(self)
 
@@ -279,8 +439,24 @@ class Tensor:
     def mul(self, other):
         return self * other
 
-    def div(self, other):
-        return self / other
+    def div(self, other, rounding_mode: str | None = None):
+        """a / b; ``rounding_mode='floor'`` rounds down (//), ``'trunc'`` towards zero."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self // other
+        if rounding_mode == "trunc":
+            return (self / other).trunc() if result_type(self, other).kind == "f" else \
+                Tensor._wrap(np.trunc(np.true_divide(self._data, _plain(other))).astype(result_type(self, other)))
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+
+    def remainder(self, other):
+        return self % other
+
+    def floor_divide(self, other):
+        return self // other
+
+    true_divide, multiply, subtract = div, mul, sub
 
     def pow(self, exponent):
         return self ** exponent
@@ -307,22 +483,28 @@ class Tensor:
 
     # In-place updates, for optimisers and hand-written training loops:
     # `with no_grad(): w -= lr * w.grad` must change w itself.
-    def _inplace(self, op, other):
+    # PyTorch's rule: in grad mode, a leaf that requires grad cannot be changed in place.
+    # (PyTorch records in-place ops on computed tensors; chainrule refuses them too.)
+    def _check_inplace(self, op: str = "an in-place operation") -> None:
         from .autograd import is_grad_enabled
 
         if is_grad_enabled() and (self.requires_grad or self._ctx is not None):
+            what = "a leaf tensor that requires grad" if self._ctx is None else "a tensor that is part of a graph"
             raise RuntimeError(
-                "an in-place operation on a tensor that is part of a graph would corrupt its gradients; "
-                "wrap it in `with chainrule.no_grad():`"
+                f"{op}: an in-place operation on {what} would corrupt its gradients; wrap it in "
+                f"`with chainrule.no_grad():` (or change .data), or use an out-of-place op"
             )
-        op(self.data, _plain(other), out=self.data, casting="same_kind")
+
+    def _inplace(self, op, other):
+        self._check_inplace()
+        op(self._data, _plain(other), out=self._data, casting="same_kind")
         return self._note_write()
 
     def _note_write(self) -> "Tensor":
         """Note an in-place write, so that a backward pass that needs the old values refuses to run."""
         from .autograd import note_inplace_write
 
-        note_inplace_write(self.data)
+        note_inplace_write(self._data)
         return self
 
     def __iadd__(self, other):
@@ -355,24 +537,79 @@ class Tensor:
 
         return self._inplace(clamp, None)
 
+    def __imod__(self, other):
+        return self._inplace(np.remainder, other)
+
+    def __ifloordiv__(self, other):
+        return self._inplace(np.floor_divide, other)
+
+    # zero_, fill_ and copy_ are what load_state_dict and init use: they write even into a leaf
+    # that requires grad (PyTorch wants them under no_grad).
     def zero_(self) -> "Tensor":
-        self.data[...] = 0
+        self._data[...] = 0
         return self._note_write()
 
     def fill_(self, value) -> "Tensor":
-        self.data[...] = value
+        self._data[...] = _plain(value)
         return self._note_write()
 
-    def copy_(self, src) -> "Tensor":
+    def copy_(self, src, non_blocking: bool = False) -> "Tensor":
+        """Write ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
         src = np.asarray(_plain(src))
-        if src.shape != self.data.shape:
-            raise ValueError(f"copy_: source has shape {src.shape}, destination {self.shape}")
-        self.data[...] = src
+        try:
+            src = np.broadcast_to(src, self._data.shape)
+        except ValueError:
+            raise ShapeError(f"copy_: source has shape {src.shape}, destination {self.shape}") from None
+        self._data[...] = src
         return self._note_write()
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> "Tensor":
+        self._check_inplace("normal_")
+        rng = _random.generator() if generator is None else _random_source(generator)
+        self._data[...] = rng.normal(mean, std, self.shape)
+        return self._note_write()
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> "Tensor":
+        self._check_inplace("uniform_")
+        rng = _random.generator() if generator is None else _random_source(generator)
+        self._data[...] = rng.uniform(a, b, self.shape)
+        return self._note_write()
+
+    def masked_fill_(self, mask, value) -> "Tensor":
+        self._check_inplace("masked_fill_")
+        np.copyto(self._data, np.asarray(_plain(value), dtype=self.dtype), where=np.asarray(_plain(mask), dtype=bool))
+        return self._note_write()
+
+    def index_put_(self, indices, values, accumulate: bool = False) -> "Tensor":
+        """``self[indices] = values`` (``+=``, counting repeated indices, with ``accumulate``)."""
+        self._check_inplace("index_put_")
+        index = _index_arg(tuple(indices))
+        if accumulate:
+            np.add.at(self._data, index, _plain(values))
+        else:
+            self._data[index] = _plain(values)
+        return self._note_write()
+
+    def __setitem__(self, index, value) -> None:
+        """``x[mask] = 0``, ``x[:, 0] = t``: written in place. A value that requires grad
+        makes a plain tensor part of the graph (``SetItem``), as in PyTorch."""
+        from .autograd import is_grad_enabled
+
+        index = _index_arg(index)
+        if is_grad_enabled() and isinstance(value, Tensor) and value.requires_grad and self._ctx is None \
+                and not self.requires_grad:
+            result = _ops.shape.SetItem.apply(Tensor._wrap(self._data), value, index=index)
+            self._data, self._ctx, self.requires_grad = result._data, result._ctx, True
+            return
+        self._check_inplace("item assignment")
+        first, rest = _torch_index(index)
+        target = self._data if first is None else self._data[first]
+        target[rest] = _plain(value)
+        self._note_write()
 
     # ------------------------------------------------- comparisons (no grad)
     def _compare(self, op, other):
-        return Tensor._wrap(op(self.data, _plain(other)))
+        return Tensor._wrap(op(self._data, _plain(other)))
 
     def __eq__(self, other):
         return self._compare(np.equal, other)
@@ -395,63 +632,75 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __bool__(self) -> bool:
-        return bool(self.data)
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous (shape {self.shape})")
+        return bool(self._data)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
-    def all(self, dim=None, keepdim: bool = False) -> "Tensor":
-        return Tensor._wrap(np.all(self.data, axis=dim, keepdims=keepdim))
+    # Reductions take PyTorch's ``dim`` or NumPy's ``axis`` (so NumPy's own functions, which
+    # call ``x.sum(axis=..., out=...)`` on what they are given, work on tensors too).
+    def all(self, dim=None, keepdim: bool = False, *, axis=None, out=None, keepdims=None) -> "Tensor":
+        dim, keepdim = _dim_arg(dim, axis, keepdim, keepdims)
+        return _out(Tensor._wrap(np.all(self._data, axis=dim, keepdims=keepdim)), out)
 
-    def any(self, dim=None, keepdim: bool = False) -> "Tensor":
-        return Tensor._wrap(np.any(self.data, axis=dim, keepdims=keepdim))
+    def any(self, dim=None, keepdim: bool = False, *, axis=None, out=None, keepdims=None) -> "Tensor":
+        dim, keepdim = _dim_arg(dim, axis, keepdim, keepdims)
+        return _out(Tensor._wrap(np.any(self._data, axis=dim, keepdims=keepdim)), out)
 
     def equal(self, other) -> bool:
         """Same shape and the same values (``torch.equal``)."""
-        return self.shape == np.shape(other) and bool(np.array_equal(self.data, _plain(other)))
+        return self.shape == np.shape(other) and bool(np.array_equal(self._data, _plain(other)))
 
     def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
-        return bool(np.allclose(self.data, _plain(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+        return bool(np.allclose(self._data, _plain(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
     def sign(self) -> "Tensor":
-        """−1, 0 or 1 (NaN stays NaN); a constant: its derivative is 0 everywhere."""
-        return Tensor._wrap(np.sign(self.data))
+        """−1, 0 or 1 (NaN stays NaN); its derivative is 0 everywhere (but it stays in the graph)."""
+        return _ops.elementwise.Sign.apply(self)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return self._arg_extremum(np.argmax, "argmax", dim, keepdim)
+    def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis=None, out=None) -> "Tensor":
+        return _out(self._arg_extremum(np.argmax, "argmax", *_dim_arg(dim, axis, keepdim)), out)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return self._arg_extremum(np.argmin, "argmin", dim, keepdim)
+    def argmin(self, dim: int | None = None, keepdim: bool = False, *, axis=None, out=None) -> "Tensor":
+        return _out(self._arg_extremum(np.argmin, "argmin", *_dim_arg(dim, axis, keepdim)), out)
 
     def _arg_extremum(self, find, op: str, dim, keepdim: bool) -> "Tensor":
         axis = None if dim is None else _ops.shape.wrap_dim(op, dim, self.shape)
         if self.ndim == 0:  # dim 0 or -1 (checked): the only index is 0
             axis = None
-        return Tensor._wrap(find(self.data, axis=axis, keepdims=keepdim).astype(int64))
+        return Tensor._wrap(find(self._data, axis=axis, keepdims=keepdim).astype(int64))
 
     # ------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim: bool = False):
-        return _ops.reduce.Sum.apply(self, dim=dim, keepdim=keepdim)
+    def sum(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, out=None, keepdims=None):
+        dim, keepdim = _dim_arg(dim, axis, keepdim, keepdims)
+        source = self if dtype is None else self._cast(as_dtype(dtype))
+        return _out(_ops.reduce.Sum.apply(source, dim=dim, keepdim=keepdim), out)
 
-    def mean(self, dim=None, keepdim: bool = False):
-        return _ops.reduce.Mean.apply(self, dim=dim, keepdim=keepdim)
+    def mean(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, out=None, keepdims=None):
+        dim, keepdim = _dim_arg(dim, axis, keepdim, keepdims)
+        source = self if dtype is None else self._cast(as_dtype(dtype))
+        return _out(_ops.reduce.Mean.apply(source, dim=dim, keepdim=keepdim), out)
 
-    def amax(self, dim=None, keepdim: bool = False):
-        return _ops.reduce.AMax.apply(self, dim=dim, keepdim=keepdim)
+    def amax(self, dim=None, keepdim: bool = False, *, axis=None, out=None, keepdims=None):
+        return _out(_ops.reduce.amax(self, *_dim_arg(dim, axis, keepdim, keepdims)), out)
 
-    def max(self, dim: int | None = None, keepdim: bool = False):
-        """Like ``torch.max``: the largest value, or with ``dim`` a ``(values, indices)`` pair."""
-        return _ops.reduce.max(self, dim, keepdim)
+    def max(self, dim=None, keepdim: bool = False, *, axis=None, out=None, keepdims=None):
+        """Like ``torch.max``: the largest value, with ``dim`` a ``(values, indices)`` pair,
+        with a tensor the elementwise ``maximum``."""
+        if isinstance(dim, Tensor):
+            return _ops.elementwise.maximum(self, dim)
+        return _out(_ops.reduce.max(self, *_dim_arg(dim, axis, keepdim, keepdims)), out)
 
-    def amin(self, dim=None, keepdim: bool = False):
-        return -(-self).amax(dim, keepdim)
+    def amin(self, dim=None, keepdim: bool = False, *, axis=None, out=None, keepdims=None):
+        return _out(_ops.reduce.amin(self, *_dim_arg(dim, axis, keepdim, keepdims)), out)
 
-    def min(self, dim: int | None = None, keepdim: bool = False):
+    def min(self, dim=None, keepdim: bool = False, *, axis=None, out=None, keepdims=None):
         """Like ``torch.min``: the smallest value, or with ``dim`` a ``(values, indices)`` pair
-        (the maximum of −x, so ties and gradients follow ``max``)."""
-        if dim is None:
-            return -(-self).max()
-        values, indices = (-self).max(dim, keepdim)
-        return _ops.reduce.MaxResult(-values, indices)
+        (the maximum of −x, so ties and gradients follow ``max``), or the elementwise ``minimum``."""
+        if isinstance(dim, Tensor):
+            return _ops.elementwise.minimum(self, dim)
+        return _out(_ops.reduce.min(self, *_dim_arg(dim, axis, keepdim, keepdims)), out)
 
     def norm(self, p=2, dim=None, keepdim: bool = False):
         """The vector norm over ``dim`` (all of it by default): p = 2 ('fro'), 1 or inf."""
@@ -463,21 +712,33 @@ class Tensor:
             return self.abs().amax(dim, keepdim)
         raise ValueError(f"norm: p must be 2 ('fro'), 1 or inf, got {p!r}")
 
-    def cumsum(self, dim: int):
-        return _ops.reduce.CumSum.apply(self, dim=dim)
+    def cumsum(self, dim: int = None, *, axis=None, dtype=None):
+        source = self if dtype is None else self._cast(as_dtype(dtype))
+        return _ops.reduce.CumSum.apply(source, dim=_dim_arg(dim, axis, False)[0])
 
-    def var(self, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None):
-        """Σ(x − mean)² / (n − correction) over ``dim``: Bessel's correction by default, as in
-        PyTorch (``unbiased=False`` or ``correction=0`` for the population variance)."""
+    def cumprod(self, dim: int = None, *, axis=None, dtype=None):
+        source = self if dtype is None else self._cast(as_dtype(dtype))
+        return _ops.reduce.CumProd.apply(source, dim=_dim_arg(dim, axis, False)[0])
+
+    def var(self, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None,
+            axis=None):
+        """Σ(x − mean)² / max(0, n − correction) over ``dim``: Bessel's correction by default, as
+        in PyTorch (``unbiased=False`` or ``correction=0`` for the population variance); a
+        correction of n or more divides by 0 (inf, or nan for equal values), as PyTorch does."""
+        dim, keepdim = _dim_arg(dim, axis, keepdim)
+        if isinstance(dim, bool):  # var(x, False): PyTorch's old positional unbiased
+            dim, unbiased = None, dim
         if unbiased is not None:
             correction = int(unbiased)
         centred = self - self.mean(dim, keepdim=True)
         squares = (centred * centred).sum(dim, keepdim=keepdim)
-        count = self.numel() // max(squares.numel(), 1)  # the elements each result sums over
-        return squares / (count - correction)
+        count = self.numel() // builtins.max(squares.numel(), 1)  # the elements each result sums over
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return squares / builtins.max(count - correction, 0)
 
-    def std(self, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None):
-        return self.var(dim, keepdim, correction=correction, unbiased=unbiased).sqrt()
+    def std(self, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None,
+            axis=None):
+        return self.var(dim, keepdim, correction=correction, unbiased=unbiased, axis=axis).sqrt()
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape):
@@ -523,7 +784,7 @@ class Tensor:
 
     @property
     def T(self):
-        return _ops.shape.Permute.apply(self, dims=tuple(reversed(range(self.data.ndim))))
+        return _ops.shape.Permute.apply(self, dims=tuple(reversed(range(self._data.ndim))))
 
     def unsqueeze(self, dim: int):
         return _ops.shape.unsqueeze(self, dim)
@@ -534,17 +795,124 @@ class Tensor:
     def gather(self, dim: int, index):
         return _ops.shape.gather(self, dim, index)
 
-    def sort(self, dim: int = -1, descending: bool = False):
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        """Always stable (ties keep their order), so ``stable`` changes nothing."""
         return _ops.shape.sort(self, dim, descending)
 
-    def argsort(self, dim: int = -1, descending: bool = False) -> "Tensor":
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> "Tensor":
         return Tensor._wrap(_ops.shape.sort_indices(self, dim, descending))
 
-    def topk(self, k: int, dim: int = -1, largest: bool = True):
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+        """Always sorted (an unsorted order is any order, this one included)."""
         return _ops.shape.topk(self, k, dim, largest)
 
+    def select(self, dim: int, index: int):
+        dim = _ops.shape.wrap_dim("select", dim, self.shape)
+        return self[(slice(None),) * dim + (index,)]
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        """``chunks`` pieces along ``dim`` of ⌈n / chunks⌉ each (the last smaller), as ``torch.chunk``."""
+        size = self.shape[_ops.shape.wrap_dim("chunk", dim, self.shape)]
+        return self.split(builtins.max(-(-size // chunks), 1), dim)
+
+    def split(self, split_size_or_sections, dim: int = 0) -> tuple:
+        """Pieces of ``split_size`` along ``dim`` (the last smaller), or of the listed sizes."""
+        dim = _ops.shape.wrap_dim("split", dim, self.shape)
+        size = self.shape[dim]
+        if isinstance(split_size_or_sections, (int, np.integer)):
+            step = int(split_size_or_sections)
+            sizes = [builtins.min(step, size - i) for i in range(0, size, step)]
+        else:
+            sizes = list(split_size_or_sections)
+            if builtins.sum(sizes) != size:
+                raise ShapeError(f"split: sizes {sizes} do not add up to {size}, the size of dim {dim}")
+        starts = np.cumsum([0] + sizes[:-1])
+        lead = (slice(None),) * dim
+        return tuple(self[lead + (slice(int(a), int(a) + n),)] for a, n in zip(starts, sizes))
+
+    def contiguous(self, memory_format=None) -> "Tensor":
+        return self
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return self._data.flags.c_contiguous
+
+    def repeat(self, *sizes):
+        """Tile ``sizes`` times along each dimension (``torch.Tensor.repeat``, NumPy's ``tile``)."""
+        sizes = _shape_arg(sizes)
+        if len(sizes) < self.ndim:
+            raise ShapeError(f"repeat: {len(sizes)} repeats for a tensor of {self.ndim} dimensions")
+        x = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
+        for axis, n in enumerate(sizes):
+            if n != 1:
+                x = _ops.shape.cat([x] * n, dim=axis) if n else x[(slice(None),) * axis + (slice(0, 0),)]
+        return x
+
+    def flip(self, *dims):
+        dims = _ops.shape.wrap_dims("flip", _shape_arg(dims), self.shape)
+        return self[tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(self.ndim))]
+
+    def roll(self, shifts, dims=None):
+        """Shift elements ``shifts`` places along ``dims`` (all of them flattened when None), wrapping round."""
+        if dims is None:
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        shifts = shifts if isinstance(shifts, (tuple, list)) else (shifts,)
+        dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+        x = self
+        for shift, dim in zip(shifts, dims):
+            dim = _ops.shape.wrap_dim("roll", dim, self.shape)
+            n = self.shape[dim]
+            order = np.roll(np.arange(n), shift)
+            x = x[(slice(None),) * dim + (order,)]
+        return x
+
+    def masked_select(self, mask) -> "Tensor":
+        """The elements where ``mask`` (broadcast to this shape) holds, as a vector."""
+        return self.broadcast_to(np.broadcast_shapes(self.shape, np.shape(_plain(mask))))[
+            np.broadcast_to(np.asarray(_plain(mask), dtype=bool), np.broadcast_shapes(self.shape, np.shape(_plain(mask))))]
+
+    def broadcast_to(self, *shape):
+        shape = _shape_arg(shape)
+        return self if shape == self.shape else self.expand(shape)
+
+    def nonzero(self, as_tuple: bool = False):
+        """The indices of the non-zero elements: an (n, ndim) int64 tensor, or one vector per dim."""
+        where = np.nonzero(self._data)
+        if as_tuple:
+            return tuple(Tensor._wrap(i.astype(int64)) for i in where)
+        return Tensor._wrap(np.stack(where, axis=1).astype(int64) if where else np.zeros((1, 0), int64))
+
+    def unique(self, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,  # noqa: A002
+               dim=None):
+        """The distinct values, sorted; optionally where each element's value is and how often each occurs."""
+        values, inverse, counts = np.unique(self._data, return_inverse=True, return_counts=True, axis=dim)
+        out = [Tensor._wrap(values)]
+        if return_inverse:
+            out.append(Tensor._wrap(inverse.reshape(self.shape if dim is None else -1).astype(int64)))
+        if return_counts:
+            out.append(Tensor._wrap(counts.astype(int64)))
+        return out[0] if len(out) == 1 else tuple(out)
+
+    def isnan(self) -> "Tensor":
+        return Tensor._wrap(np.isnan(self._data))
+
+    def isinf(self) -> "Tensor":
+        return Tensor._wrap(np.isinf(self._data))
+
+    def isfinite(self) -> "Tensor":
+        return Tensor._wrap(np.isfinite(self._data))
+
+    def ravel(self):
+        return self.reshape(-1)
+
+    def bmm(self, other):
+        if self.ndim != 3 or np.ndim(other) != 3:
+            raise ShapeError(f"bmm: both operands must be batches of matrices (3-d), got shapes {self.shape} and {np.shape(other)}")
+        return self @ other
+
     def __getitem__(self, index):
-        return _ops.shape.GetItem.apply(self, index=_index_arg(index))
+        first, rest = _torch_index(_index_arg(index))
+        source = self if first is None else _ops.shape.GetItem.apply(self, index=first)
+        return _ops.shape.GetItem.apply(source, index=rest)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -565,11 +933,42 @@ class Tensor:
     def clip(self, min=None, max=None):
         return _ops.elementwise.Clip.apply(self, min=min, max=max)
 
+    def clamp_min(self, min):  # noqa: A002
+        return self.clip(min, None)
+
+    def clamp_max(self, max):  # noqa: A002
+        return self.clip(None, max)
+
     def masked_fill(self, mask, value):
         """``value`` where ``mask`` holds, else this tensor's values; the dtype stays this tensor's."""
         return _ops.elementwise.where(mask, Tensor._wrap(np.asarray(_plain(value), dtype=self.dtype)), self)
 
     clamp = clip
+
+    def floor(self):
+        return _ops.elementwise.Piecewise.apply(self, fn=np.floor)
+
+    def ceil(self):
+        return _ops.elementwise.Piecewise.apply(self, fn=np.ceil)
+
+    def round(self, decimals: int = 0):
+        """Halves to even, as PyTorch (and NumPy) round."""
+        return _ops.elementwise.Piecewise.apply(self, fn=lambda a: np.round(a, decimals))
+
+    def trunc(self):
+        return _ops.elementwise.Piecewise.apply(self, fn=np.trunc)
+
+    def sin(self):
+        return _ops.elementwise.Sin.apply(self)
+
+    def cos(self):
+        return _ops.elementwise.Cos.apply(self)
+
+    def tan(self):
+        return _ops.elementwise.Tan.apply(self)
+
+    def erf(self):
+        return _ops.elementwise.Erf.apply(self)
 
     def sigmoid(self):
         return _ops.activation.Sigmoid.apply(self)
@@ -587,9 +986,31 @@ class Tensor:
         return _ops.activation.LogSoftmax.apply(self, dim=dim)
 
 
+def _dim_arg(dim, axis, keepdim, keepdims=None) -> tuple:
+    """``(dim, keepdim)`` from PyTorch's ``dim``/``keepdim`` or NumPy's ``axis``/``keepdims``."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("pass either dim or axis (its NumPy name), not both")
+        dim = axis
+    return dim, keepdim if keepdims is None else keepdims
+
+
+def _out(result, out):
+    """``result``, or written into ``out`` (a tensor or an array) when given, as ``out=`` does."""
+    if out is None:
+        return result
+    target = out[0] if isinstance(out, tuple) else out
+    np.copyto(target._data if isinstance(target, Tensor) else target, _plain(result))
+    return target
+
+
+def _is_type_name(name) -> bool:
+    return isinstance(name, str) and (name in _TYPE_NAMES.values() or name.removeprefix("torch.") in np.sctypeDict)
+
+
 def _plain(x):
     """A tensor's array, anything else as it is."""
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _shape_arg(args) -> tuple:
@@ -606,10 +1027,44 @@ def _index_arg(index):
     return _plain(index)
 
 
+def _is_int(i) -> bool:
+    return isinstance(i, (int, np.integer)) and not isinstance(i, bool)
+
+
+def _torch_index(index) -> tuple:
+    """``(first, rest)``: ``x[index]`` as PyTorch reads it, ``x[first][rest]`` (``first`` None:
+    just ``x[rest]``). PyTorch applies integers before index arrays, NumPy broadcasts them
+    together: for x of shape (3, 4, 5) and i of 2 elements, ``x[0, :, i]`` is (4, 2) in
+    PyTorch, (2, 4) in NumPy. So when both are present, the integers go first."""
+    if type(index) is not tuple or len(index) < 2:
+        return None, index
+    ints = arrays = False
+    for i in index:
+        if _is_int(i):
+            ints = True
+        elif isinstance(i, (np.ndarray, list)) and np.ndim(i) > 0:
+            arrays = True
+    if not (ints and arrays):
+        return None, index
+    first = tuple(i if _is_int(i) or i is Ellipsis else
+                  (slice(None),) * np.ndim(i) if isinstance(i, np.ndarray) and i.dtype == bool else
+                  slice(None) for i in index)
+    first = tuple(x for i in first for x in (i if type(i) is tuple else (i,)))
+    first = tuple(i for i in first if i is not None)  # a new axis takes no dimension: rest makes it
+    rest = tuple(i for i in index if not _is_int(i))
+    return first, rest
+
+
+def _random_source(generator):
+    """The NumPy generator behind a ``chainrule.Generator`` (or a NumPy one)."""
+    return getattr(generator, "rng", None) or getattr(generator, "_rng", None) or generator
+
+
 # ------------------------------------------------------------------ creation
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
     """Make a tensor from a list, number or array (always a copy, like ``torch.tensor``)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    t = Tensor._wrap(_to_array(data, None if dtype is None else as_dtype(dtype)))
+    return t.requires_grad_(True) if requires_grad else t
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -712,12 +1167,18 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     return Tensor(np.full(_shape_arg((size,)), fill_value, np.dtype(dtype)), requires_grad=requires_grad)
 
 
-def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros_like(t.data), requires_grad=requires_grad)
+def full_like(t: Tensor, fill_value, dtype=None, requires_grad: bool = False, **_) -> Tensor:
+    """A tensor of ``t``'s shape (and dtype, unless given) filled with ``fill_value``."""
+    dtype = t.dtype if dtype is None else as_dtype(dtype)
+    return Tensor(np.full(t.shape, fill_value, dtype), requires_grad=requires_grad)
 
 
-def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones_like(t.data), requires_grad=requires_grad)
+def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False, **_) -> Tensor:
+    return full_like(t, 0, dtype, requires_grad)
+
+
+def ones_like(t: Tensor, dtype=None, requires_grad: bool = False, **_) -> Tensor:
+    return full_like(t, 1, dtype, requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -726,12 +1187,12 @@ def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     return Tensor(_random.generator().standard_normal(shape, dtype=np.float64).astype(dtype), requires_grad=requires_grad)
 
 
-def randn_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return randn(t.shape, dtype=t.dtype, requires_grad=requires_grad)
+def randn_like(t: Tensor, dtype=None, requires_grad: bool = False, **_) -> Tensor:
+    return randn(t.shape, dtype=t.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
 
-def rand_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return rand(t.shape, dtype=t.dtype, requires_grad=requires_grad)
+def rand_like(t: Tensor, dtype=None, requires_grad: bool = False, **_) -> Tensor:
+    return rand(t.shape, dtype=t.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
 
 def randint(low, high=None, size=None, dtype=None) -> Tensor:
@@ -757,6 +1218,8 @@ def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
 
 def linspace(start, end, steps: int, dtype=None) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, float32 by default."""
+    if dtype is not None and as_dtype(dtype) == bool_:
+        raise TypeError("linspace: dtype bool is not supported (PyTorch refuses it too); use a float or integer dtype")
     return Tensor(np.linspace(start, end, steps).astype(dtype or _DEFAULT_FLOAT))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ..errors import ShapeError
 
 
 class Add(Function):
@@ -90,6 +91,34 @@ class Pow(Function):
         return grad_a, grad_b
 
 
+class Remainder(Function):
+    """a mod b with the sign of b (Python's %, ``torch.remainder``): a − b·⌊a/b⌋, so
+    ∂/∂a = 1 and ∂/∂b = −⌊a/b⌋."""
+
+    float_only = False
+    promotes = slice(None)
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.remainder(a, b)
+
+    def backward(self, grad):
+        return grad, (-grad * np.floor_divide(self.a, self.b) if self.needs_grad[1] else None)
+
+
+class FloorDiv(Function):
+    """⌊a/b⌋ (Python's //, ``torch.floor_divide``): a step function, its gradient 0 everywhere."""
+
+    float_only = False
+    promotes = slice(None)
+
+    def forward(self, a, b):
+        return np.floor_divide(a, b)
+
+    def backward(self, grad):
+        return np.zeros_like(grad), np.zeros_like(grad)
+
+
 class Neg(Function):
     float_only = False
 
@@ -102,11 +131,11 @@ class Neg(Function):
 
 def _check_matmul_shapes(a, b):
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+        raise ShapeError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
     inner_a = a.shape[-1]
     inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if inner_a != inner_b:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied ({inner_a} != {inner_b})"
         )
 
@@ -152,7 +181,7 @@ class Linear(Function):
 
     def forward(self, x, weight, bias=None):
         if x.shape[-1] != weight.shape[1]:
-            raise ValueError(
+            raise ShapeError(
                 f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight expects "
                 f"{weight.shape[1]} (weight shape {weight.shape})"
             )

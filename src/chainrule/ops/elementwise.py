@@ -3,6 +3,8 @@ backward rule is the local derivative times the incoming gradient."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -64,9 +66,11 @@ class Abs(Function):
 
 
 class Clip(Function):
-    """Clamp into [min, max]; the gradient passes where min <= x <= max (bounds included, as PyTorch)."""
+    """Clamp into [min, max] (numbers or tensors); the gradient passes where min <= x <= max
+    (bounds included, as PyTorch)."""
 
     def forward(self, x, min=None, max=None):
+        min, max = _plain(min), _plain(max)
         if min is None and max is None:
             raise ValueError("clip: give at least one of min and max")
         self.inside = np.ones(x.shape, dtype=bool)
@@ -114,9 +118,95 @@ class Maximum(Function):
         return grad * self.share_a, grad * self.share_b
 
 
+class Sin(Function):
+    """d sin x/dx = cos x."""
+
+    promotes = slice(None)
+
+    def forward(self, x):
+        self.x = x
+        return np.sin(x)
+
+    def backward(self, grad):
+        return grad * np.cos(self.x)
+
+
+class Cos(Function):
+    """d cos x/dx = −sin x."""
+
+    promotes = slice(None)
+
+    def forward(self, x):
+        self.x = x
+        return np.cos(x)
+
+    def backward(self, grad):
+        return -grad * np.sin(self.x)
+
+
+class Tan(Function):
+    """d tan x/dx = 1 + tan² x."""
+
+    promotes = slice(None)
+
+    def forward(self, x):
+        self.out = np.tan(x)
+        return self.out
+
+    def backward(self, grad):
+        return grad * (1 + self.out * self.out)
+
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+class Erf(Function):
+    """erf x = 2/√π ∫₀ˣ e^(−t²) dt;  d erf x/dx = 2/√π · e^(−x²)."""
+
+    promotes = slice(None)
+
+    def forward(self, x):
+        self.x = x
+        return _erf(x).astype(x.dtype)
+
+    def backward(self, grad):
+        return grad * (2 / math.sqrt(math.pi)) * np.exp(-self.x * self.x)
+
+
+class Piecewise(Function):
+    """A function constant between jumps (sign, floor, ceil, round, trunc): its derivative is
+    0 wherever it exists, so it stays in the graph with a zero gradient, as in PyTorch."""
+
+    float_only = False
+
+    def forward(self, x, fn):
+        return fn(x)
+
+    def backward(self, grad):
+        return np.zeros_like(grad)
+
+
+class Sign(Piecewise):
+    def forward(self, x):
+        return np.sign(x) if x.dtype != bool else x.copy()
+
+
 def where(condition, a, b) -> Tensor:
+    """``a`` where ``condition`` holds, else ``b`` (tensors or numbers)."""
     return Where.apply(condition, a, b)
 
 
 def maximum(a, b) -> Tensor:
     return Maximum.apply(a, b)
+
+
+def minimum(a, b) -> Tensor:
+    """Elementwise smaller of two: the larger of their negatives, so ties share the gradient as in
+    ``maximum`` (bool and unsigned tensors, which have no negatives and no gradient, directly)."""
+    if all(isinstance(t, Tensor) and t.dtype.kind in "bu" for t in (a, b)):
+        return Tensor._wrap(np.minimum(a._data, b._data))
+    return -maximum(-a, -b)
+
+
+def _plain(x):
+    return x._data if isinstance(x, Tensor) else x

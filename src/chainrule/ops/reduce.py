@@ -139,17 +139,84 @@ class MaxDim(Function):
         return full
 
 
+class CumProd(Function):
+    """Running products yᵢ = Πⱼ≤ᵢ xⱼ along ``dim``:  ∂L/∂xₖ = Σᵢ≥ₖ gᵢ·yᵢ/xₖ. Where an x is 0
+    that quotient is undefined, so each ∂L/∂xₖ is then the sum of gᵢ times the running
+    product with xₖ left out (n running products: exact, slower)."""
+
+    float_only = False
+
+    def forward(self, x, dim):
+        self.dim = wrap_dim("cumprod", dim, x.shape)
+        if x.ndim == 0:
+            return x.copy()
+        self.x = x
+        self.out = np.cumprod(x, axis=self.dim, dtype=np.int64 if x.dtype.kind in "biu" else x.dtype)
+        return self.out
+
+    def backward(self, grad):
+        if grad.ndim == 0:
+            return grad
+        x, axis = self.x, self.dim
+        if np.all(x != 0):
+            return _reverse_cumsum(grad * self.out, axis) / x
+        result = np.empty_like(grad)
+        for k in range(x.shape[axis]):
+            left_out = x.copy()
+            np.moveaxis(left_out, axis, 0)[k] = 1
+            part = np.moveaxis(grad * np.cumprod(left_out, axis=axis), axis, 0)[k:]
+            np.moveaxis(result, axis, 0)[k] = part.sum(axis=0)
+        return result
+
+
+def _reverse_cumsum(a, axis):
+    return np.flip(np.cumsum(np.flip(a, axis), axis=axis), axis)
+
+
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
 
 def max(x: Tensor, dim: int | None = None, keepdim: bool = False):
     """``torch.max``: over everything (ties share the gradient), or along ``dim``
-    returning ``(values, indices)``."""
+    returning ``(values, indices)``. Integer and bool tensors (no gradient) too."""
     if dim is None:
-        return Max.apply(x)
+        return Max.apply(x) if x.dtype.kind == "f" else Tensor._wrap(np.max(x._data))
     dim = wrap_dim("max", dim, x.shape)
     if x.ndim == 0:  # dim 0 (or -1) of a 0-d tensor: it is its own maximum, at index 0
         return MaxResult(x.reshape(()), Tensor._wrap(np.array(0, dtype=int64)))
-    indices = np.expand_dims(np.argmax(x.data, axis=dim), dim)
-    values = MaxDim.apply(x, dim=dim, keepdim=keepdim, indices=indices)
+    indices = np.expand_dims(np.argmax(x._data, axis=dim), dim)
+    if x.dtype.kind == "f":
+        values = MaxDim.apply(x, dim=dim, keepdim=keepdim, indices=indices)
+    else:
+        values = np.take_along_axis(x._data, indices, axis=dim)
+        values = Tensor._wrap(values if keepdim else np.squeeze(values, dim))
     return MaxResult(values, Tensor._wrap((indices if keepdim else np.squeeze(indices, dim)).astype(int64)))
+
+
+def min(x: Tensor, dim: int | None = None, keepdim: bool = False):
+    """``torch.min``: the maximum of −x, so that ties and gradients follow ``max`` (a bool or
+    unsigned tensor, which has no −x, directly)."""
+    if x.dtype.kind in "bu":
+        if dim is None:
+            return Tensor._wrap(np.min(x._data))
+        dim = wrap_dim("min", dim, x.shape)
+        indices = np.argmin(x._data, axis=dim, keepdims=True) if x.ndim else np.array(0)
+        values = np.take_along_axis(x._data, indices, axis=dim) if x.ndim else x._data
+        squeeze = (lambda a: a) if keepdim or not x.ndim else (lambda a: np.squeeze(a, dim))
+        return MaxResult(Tensor._wrap(squeeze(values)), Tensor._wrap(squeeze(indices).astype(int64)))
+    if dim is None:
+        return -max(-x)
+    values, indices = max(-x, dim, keepdim)
+    return MaxResult(-values, indices)
+
+
+def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    if x.dtype.kind != "f":
+        return Tensor._wrap(np.max(x._data, axis=_axes("amax", dim, x.shape), keepdims=keepdim))
+    return AMax.apply(x, dim=dim, keepdim=keepdim)
+
+
+def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    if x.dtype.kind != "f":
+        return Tensor._wrap(np.min(x._data, axis=_axes("amin", dim, x.shape), keepdims=keepdim))
+    return -AMax.apply(-x, dim=dim, keepdim=keepdim)

@@ -114,6 +114,27 @@ class GetItem(Function):
         return full
 
 
+class SetItem(Function):
+    """``x`` with ``x[index]`` replaced by ``value`` (out of place: ``x[index] = value`` on a
+    plain tensor becomes this op). ∂/∂x is the gradient with the written places zeroed,
+    ∂/∂value the gradient at those places."""
+
+    float_only = False
+
+    def forward(self, x, value, index):
+        self.index = index
+        out = x.copy()
+        out[index] = value
+        return out
+
+    def backward(self, grad):
+        grad_x = None
+        if self.needs_grad[0]:
+            grad_x = grad.copy()
+            grad_x[self.index] = 0
+        return grad_x, grad[self.index]
+
+
 def _gather_index(shape, index, dim) -> tuple:
     """``index`` checked and completed with the positions along the other dimensions."""
     if index.dtype.kind not in "iu":
@@ -152,7 +173,7 @@ def sort_indices(x: Tensor, dim: int = -1, descending: bool = False, op: str = "
     axis = wrap_dim(op, dim, x.shape)
     if x.ndim == 0:
         return np.array(0, dtype=np.int64)
-    return np.argsort(-x.data if descending else x.data, axis=axis, kind="stable").astype(np.int64)
+    return np.argsort(-x._data if descending else x._data, axis=axis, kind="stable").astype(np.int64)
 
 
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> ValuesIndices:
