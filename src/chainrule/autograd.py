@@ -303,7 +303,7 @@ def _as_tensors(inputs, promotes: slice | None = None) -> tuple:
     # Prefer a floating tensor's dtype (where(mask, x, 0.5) must not make 0.5 a bool).
     hint = next((t._data.dtype for t in tensors if t._data.dtype.kind == "f"), None)
     if hint is None and tensors:
-        hint = tensors[0].data.dtype
+        hint = tensors[0]._data.dtype
     return tuple(x if isinstance(x, Tensor) else Tensor._constant(x, hint) for x in inputs)
 
 

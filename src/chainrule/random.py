@@ -76,3 +76,39 @@ def _uint32_words(count: int) -> np.ndarray:
         state["uinteger"] = int(raw[-1])
     bits.state = state
     return words[:count]
+
+
+class Generator:
+    """A generator of its own, as ``torch.Generator``: pass it as ``generator=`` to a
+    ``DataLoader``, ``random_split``, ``randperm`` or ``normal_`` to draw from it and leave the
+    global one alone. Its numbers are NumPy's, not PyTorch's: one seed gives a reproducible
+    sequence here, not the sequence PyTorch would give.
+    """
+
+    default_seed = 67280421310721  # torch.Generator().initial_seed()
+
+    def __init__(self, device="cpu") -> None:
+        self.device = device
+        self.manual_seed(self.default_seed)
+
+    def manual_seed(self, seed: int) -> "Generator":
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"Generator.manual_seed expects an integer, got {seed!r}")
+        self._seed = int(seed) % 2**64  # torch takes negative seeds modulo 2**64 too
+        self.rng = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def seed(self) -> int:
+        """Reseed from the operating system's entropy and return the new seed."""
+        self.manual_seed(int(np.random.SeedSequence().entropy) % 2**63)
+        return self._seed
+
+    def get_state(self) -> dict:
+        return self.rng.bit_generator.state
+
+    def set_state(self, state: dict) -> "Generator":
+        self.rng.bit_generator.state = state
+        return self

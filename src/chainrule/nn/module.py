@@ -72,7 +72,7 @@ def _may_lack_batch_counter(key: str, state_dict) -> bool:
 def _to_numpy(value, key: str) -> np.ndarray:
     """A state_dict value from chainrule, NumPy or PyTorch as an array."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # torch.Tensor, without importing torch
         return value.detach().cpu().numpy()
     try:
@@ -238,7 +238,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
         for p in self.parameters():
@@ -250,10 +250,10 @@ class Module:
         (the Parameter objects stay the same, so optimisers keep tracking them)."""
         dtype = np.dtype(dtype)
         for tensor in list(self.parameters()) + list(self.buffers()):
-            if tensor.data.dtype.kind == "f":
-                tensor.data = tensor.data.astype(dtype)
+            if tensor._data.dtype.kind == "f":
+                tensor._data = tensor._data.astype(dtype)
                 if tensor.grad is not None:
-                    tensor.grad.data = tensor.grad.data.astype(dtype)
+                    tensor.grad._data = tensor.grad._data.astype(dtype)
         return self
 
     def float(self) -> "Module":

@@ -15,7 +15,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     norm of all the gradients together, as one vector; returns ‖g‖. PyTorch's rule, so the
     same gradients come out clipped alike."""
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    grads = [p.grad.data for p in params if p.grad is not None]
+    grads = [p.grad._data for p in params if p.grad is not None]
     if not grads:
         return Tensor(0.0)
     if norm_type in (float("inf"), "inf"):

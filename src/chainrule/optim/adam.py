@@ -29,14 +29,14 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros_like(param.data)
-            state["exp_avg_sq"] = np.zeros_like(param.data)
+            state["exp_avg"] = np.zeros_like(param._data)
+            state["exp_avg_sq"] = np.zeros_like(param._data)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(param.data)
+                state["max_exp_avg_sq"] = np.zeros_like(param._data)
         state["step"] += 1
         step = state["step"]
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
+            grad = grad + group["weight_decay"] * param._data
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         # In place, through one scratch array, in PyTorch's order of operations
         # (lerp, addcmul, addcdiv) so that results agree to the rounding.
@@ -59,4 +59,4 @@ class Adam(Optimizer):
         denom += group["eps"]
         np.multiply(exp_avg, -step_size, out=tmp)
         tmp /= denom
-        param.data += tmp
+        param._data += tmp

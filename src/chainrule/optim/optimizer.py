@@ -47,7 +47,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     def step(self, closure=None):
         loss = None
@@ -59,8 +59,8 @@ class Optimizer:
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
-                        self._update(p, p.grad.data, group, self.state.setdefault(p, {}))
-                        updated.append(p.data)
+                        self._update(p, p.grad._data, group, self.state.setdefault(p, {}))
+                        updated.append(p._data)
         note_inplace_write(*updated)  # a graph that used the old values can no longer go backward
         return loss
 
@@ -70,8 +70,8 @@ class Optimizer:
     def _scratch(self, param: Tensor) -> np.ndarray:
         """A reusable work array shaped like ``param`` (not part of the saved state)."""
         tmp = self._scratch_arrays.get(id(param))
-        if tmp is None or tmp.shape != param.data.shape or tmp.dtype != param.data.dtype:
-            tmp = self._scratch_arrays[id(param)] = np.empty_like(param.data)
+        if tmp is None or tmp.shape != param._data.shape or tmp.dtype != param._data.dtype:
+            tmp = self._scratch_arrays[id(param)] = np.empty_like(param._data)
         return tmp
 
     # ------------------------------------------------------------ state_dict

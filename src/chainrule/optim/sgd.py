@@ -25,7 +25,7 @@ class SGD(Optimizer):
 
     def _update(self, param, grad, group, state):
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
+            grad = grad + group["weight_decay"] * param._data
         momentum = group["momentum"]
         if momentum:
             buffer = state.get("momentum_buffer")
@@ -35,4 +35,4 @@ class SGD(Optimizer):
                 buffer *= momentum
                 buffer += (1 - group["dampening"]) * grad
             grad = grad + momentum * buffer if group["nesterov"] else buffer
-        param.data -= group["lr"] * grad
+        param._data -= group["lr"] * grad
