@@ -22,14 +22,14 @@ def _leaf(values, dtype=cr.float64):
 def test_gradients_accumulate_across_backward_calls():
     x = _leaf([1.0, 2.0, 3.0])
     (x * x).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0, 6.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [2.0, 4.0, 6.0])
     first = x.grad
     (x * 3.0).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [5.0, 7.0, 9.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [5.0, 7.0, 9.0])
     assert x.grad is first  # accumulated in place, like PyTorch
     x.grad = None
     (x * 3.0).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [3.0, 3.0, 3.0])
 
 
 def test_leaf_gradient_is_a_copy_of_the_upstream_gradient():
@@ -37,7 +37,7 @@ def test_leaf_gradient_is_a_copy_of_the_upstream_gradient():
     u = np.array([5.0, 7.0])
     x.backward(u)  # a leaf is its own root
     u[:] = 0
-    np.testing.assert_array_equal(x.grad.data, [5.0, 7.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [5.0, 7.0])
 
 
 def test_grad_keeps_the_leaf_dtype():
@@ -53,7 +53,7 @@ def test_second_backward_raises_a_clear_error():
     y.backward()
     with pytest.raises(RuntimeError, match="second time.*retain_graph=True"):
         y.backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])  # the failed call changed nothing
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [2.0, 4.0])  # the failed call changed nothing
 
 
 def test_second_backward_through_a_shared_subgraph_raises():
@@ -70,7 +70,7 @@ def test_retain_graph_allows_a_second_backward():
     y.backward(retain_graph=True)
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_array_equal(x.grad.data, [6.0, 12.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [6.0, 12.0])
     with pytest.raises(RuntimeError, match="second time"):
         y.backward()
 
@@ -106,7 +106,7 @@ def test_very_deep_chain_backprops_without_recursion_error():
     for _ in range(depth):
         y = y * 1.0001 + 0.0
     y.sum().backward(retain_graph=True)
-    np.testing.assert_allclose(x.grad.data, [1.0001 ** depth] * 2, rtol=1e-9)
+    np.testing.assert_allclose(x.grad.detach().numpy(), [1.0001 ** depth] * 2, rtol=1e-9)
     del y  # tearing down a 40,000-node graph must not overflow the stack either
     gc.collect()
 
@@ -117,7 +117,7 @@ def test_diamond_sums_both_paths():
     a = x * 2
     b = x * x
     (a * b).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 6 * x.data ** 2)
+    np.testing.assert_allclose(x.grad.detach().numpy(), 6 * x.detach().numpy() ** 2)
 
 
 def test_tensor_used_twice_in_one_op_and_along_paths_of_different_length():
@@ -127,8 +127,8 @@ def test_tensor_used_twice_in_one_op_and_along_paths_of_different_length():
     h = x.exp()
     z = (h * h + h.log() * h).sum()
     z.backward()
-    e = np.exp(x.data)
-    np.testing.assert_allclose(x.grad.data, (2 * e + (1 / e) * e + x.data) * e, rtol=1e-12)
+    e = np.exp(x.detach().numpy())
+    np.testing.assert_allclose(x.grad.detach().numpy(), (2 * e + (1 / e) * e + x.detach().numpy()) * e, rtol=1e-12)
 
 
 def test_diamond_against_finite_differences():
@@ -147,12 +147,12 @@ def test_gradients_reach_inputs_and_parameters():
     F.mse_loss(layer(x).tanh(), cr.zeros(4, 2)).backward()
     assert x.grad is not None and layer.weight.grad is not None and layer.bias.grad is not None
 
-    tx = torch.tensor(x.data, requires_grad=True)
-    tw = torch.tensor(layer.weight.data, requires_grad=True)
-    tb = torch.tensor(layer.bias.data, requires_grad=True)
+    tx = torch.tensor(x.detach().numpy(), requires_grad=True)
+    tw = torch.tensor(layer.weight.detach().numpy(), requires_grad=True)
+    tb = torch.tensor(layer.bias.detach().numpy(), requires_grad=True)
     torch.nn.functional.mse_loss(torch.tanh(tx @ tw.T + tb), torch.zeros(4, 2)).backward()
     for ours, theirs in [(x, tx), (layer.weight, tw), (layer.bias, tb)]:
-        np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(ours.grad.detach().numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 def test_inputs_that_do_not_require_grad_get_none():
@@ -160,7 +160,7 @@ def test_inputs_that_do_not_require_grad_get_none():
     w = _leaf([3.0, 4.0])
     (x * w).sum().backward()
     assert x.grad is None
-    np.testing.assert_array_equal(w.grad.data, [1.0, 2.0])
+    np.testing.assert_array_equal(w.grad.detach().numpy(), [1.0, 2.0])
 
 
 def test_unused_leaf_gets_no_gradient():
@@ -175,9 +175,9 @@ def test_retain_grad_on_an_intermediate_accumulates():
     y.retain_grad()
     z = (y * y).sum()
     z.backward(retain_graph=True)
-    np.testing.assert_array_equal(y.grad.data, 2 * y.data)
+    np.testing.assert_array_equal(y.grad.detach().numpy(), 2 * y.detach().numpy())
     z.backward()
-    np.testing.assert_array_equal(y.grad.data, 4 * y.data)
+    np.testing.assert_array_equal(y.grad.detach().numpy(), 4 * y.detach().numpy())
 
 
 def test_non_leaf_without_retain_grad_keeps_no_grad():
@@ -191,14 +191,14 @@ def test_backward_with_explicit_gradient():
     x = _leaf([[1.0, 2.0], [3.0, 4.0]])
     y = x * x
     y.backward(cr.tensor([[1.0, 0.0], [0.5, 2.0]], dtype=cr.float64))
-    np.testing.assert_array_equal(x.grad.data, [[2.0, 0.0], [3.0, 16.0]])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [[2.0, 0.0], [3.0, 16.0]])
 
 
 def test_detach_cuts_the_graph():
     x = _leaf([1.0, 2.0])
     y = (x * x.detach()).sum()
     y.backward()
-    np.testing.assert_array_equal(x.grad.data, [1.0, 2.0])  # not 2x: the detached factor is a constant
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [1.0, 2.0])  # not 2x: the detached factor is a constant
 
 
 # ------------------------------------------------------------------ grad modes
@@ -325,14 +325,14 @@ def test_a_wrong_gradient_shape_from_an_op_is_caught():
 def test_in_place_update_under_no_grad():
     w = _leaf([1.0, 2.0])
     (w * w).sum().backward()
-    data = w.data
+    data = w.detach().numpy()
     with cr.no_grad():
         w -= 0.5 * w.grad
         w *= 2.0
         w += 1.0
         w /= 2.0
-    assert w.data is data  # updated in place: same array
-    np.testing.assert_array_equal(w.data, [0.5, 0.5])
+    assert w.detach().numpy() is data  # updated in place: the same array
+    np.testing.assert_array_equal(w.detach().numpy(), [0.5, 0.5])
     assert w.requires_grad and w.is_leaf
 
 
@@ -341,10 +341,23 @@ def test_in_place_update_outside_no_grad_raises(op):
     w = _leaf([1.0, 2.0])
     with pytest.raises(RuntimeError, match="in-place.*no_grad"):
         getattr(w, op)(1.0)
-    np.testing.assert_array_equal(w.data, [1.0, 2.0])
-    y = w * 2
-    with pytest.raises(RuntimeError, match="in-place"):
-        getattr(y, op)(1.0)
+    np.testing.assert_array_equal(w.detach().numpy(), [1.0, 2.0])
+
+
+
+@pytest.mark.parametrize("op", ["__iadd__", "__isub__", "__imul__", "__itruediv__"])
+def test_in_place_update_of_a_result_is_recorded(op):
+    """On the result of an op, PyTorch records the in-place change in the graph: so does chainrule."""
+    torch = pytest.importorskip("torch")
+    grads = []
+    for T in (cr, torch):
+        w = T.tensor([1.0, 2.0], requires_grad=True)
+        y = w * w
+        y = getattr(y, op)(3.0) if op != "__iadd__" else getattr(y, op)(w)
+        assert y.requires_grad
+        y.sum().backward()
+        grads.append(w.grad.tolist())
+    assert grads[0] == grads[1]
 
 
 def test_backward_refuses_an_array_changed_in_place_after_the_forward_pass():
@@ -402,7 +415,7 @@ def test_an_optimizer_step_leaves_parameters_without_gradients_unmarked():
     (trained * trained).sum().backward()
     opt.step()  # frozen has no gradient: it is not written
     y.backward()
-    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [1.0, 1.0])
 
 
 def test_changes_that_no_backward_pass_reads_are_allowed():
@@ -412,18 +425,18 @@ def test_changes_that_no_backward_pass_reads_are_allowed():
     with cr.no_grad():
         x += 5.0
     z.backward()
-    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [3.0, 3.0])
     w = _leaf([1.0, 2.0])  # and a change made before the forward pass is just the new value
     with cr.no_grad():
         w *= 2.0
     (w * w).sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [4.0, 8.0])
+    np.testing.assert_array_equal(w.grad.detach().numpy(), [4.0, 8.0])
 
 
 def test_in_place_on_a_plain_tensor_is_allowed():
     t = cr.tensor([1.0, 2.0])
     t += 1
-    np.testing.assert_array_equal(t.data, [2.0, 3.0])
+    np.testing.assert_array_equal(t.detach().numpy(), [2.0, 3.0])
 
 
 # ------------------------------------------------------------------ unbroadcast

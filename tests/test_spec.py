@@ -134,9 +134,10 @@ CONV = '[[layers]]\ntype = "Conv2d"\nout_channels = 4\nkernel_size = 5\n\n'
 # (spec text, the exact message after "bad.toml"); line numbers count from 1.
 MISTAKES = [
     (HEAD + CONV + '[[layers]]\ntype = "Relu"\n',
-     ":10: layers[1]: unknown layer type 'Relu' (did you mean 'ReLU'?); valid types: AvgPool2d, "
-     "BatchNorm1d, BatchNorm2d, Conv2d, Dropout, ELU, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, "
-     "MaxPool2d, ReLU, Sigmoid, Softmax, Step, Tanh"),
+     ":10: layers[1]: unknown layer type 'Relu' (did you mean 'ReLU'?); valid types: AdaptiveAvgPool2d, "
+     "AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Dropout, ELU, Embedding, Flatten, "
+     "GELU, Hardtanh, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Mish, ReLU, ReLU6, SiLU, "
+     "Sigmoid, Softmax, Softplus, Step, Tanh, Upsample"),
     (HEAD + '[[layers]]\ntype = "Conv2d"\nout_channels = 4\nkernal_size = 5\n',
      ":7: layers[0] (Conv2d): unknown field 'kernal_size' (did you mean 'kernel_size'?); Conv2d takes: "
      "in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, dtype"),
@@ -163,12 +164,13 @@ MISTAKES = [
     (HEAD + '[[layers]]\ntype = "Conv2d"\nout_channels = 0\nkernel_size = 5\n',
      ":6: layers[0] (Conv2d): out_channels must be at least 1, got 0"),
     (HEAD + '[[layers]]\nout_channels = 4\n',
-     ":4: layers[0]: no type; give one of: AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, ELU, "
-     "Flatten, Identity, LeakyReLU, Linear, LogSoftmax, MaxPool2d, ReLU, Sigmoid, Softmax, Step, Tanh"),
+     ":4: layers[0]: no type; give one of: AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, "
+     "Conv2d, ConvTranspose2d, Dropout, ELU, Embedding, Flatten, GELU, Hardtanh, Identity, LayerNorm, LeakyReLU, "
+     "Linear, LogSoftmax, MaxPool2d, Mish, ReLU, ReLU6, SiLU, Sigmoid, Softmax, Softplus, Step, Tanh, Upsample"),
     (HEAD + '[[layers]]\ntype = "Dropout"\np = 1.5\n',
      ":4: layers[0] (Dropout): dropout probability has to be between 0 and 1, but got 1.5"),
-    (HEAD + '[[layers]]\ntype = "Conv2d"\nout_channels = 2\nkernel_size = 3\ndilation = 2\n',
-     ":4: layers[0] (Conv2d): Conv2d supports dilation=1, groups=1 and padding_mode='zeros' only"),
+    (HEAD + '[[layers]]\ntype = "Conv2d"\nout_channels = 2\nkernel_size = 3\npadding_mode = "reflect"\n',
+     ":4: layers[0] (Conv2d): Conv2d: padding_mode='reflect' is not supported, only 'zeros'"),
     (HEAD + '[[layers]]\ntype = "BatchNorm1d"\n',
      ":4: layers[0] (BatchNorm1d): input [1, 28, 28]: expected 2-d or 3-d input, got shape (1, 1, 28, 28)"),
     (HEAD + CONV + '[[layers]]\ntype = "ReLU"\ninit = { weight = "zeros" }\n',

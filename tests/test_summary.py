@@ -87,7 +87,7 @@ def test_summary_has_no_side_effects():
     model.train()
     model(cr.randn(4, 1, 28, 28))  # some real statistics to protect
     model[1][0].eval()  # a mixed-mode tree
-    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    before = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
     modes = [m.training for m in model.modules()]
     hooks = [dict(m._forward_hooks) for m in model.modules()]
     rng = cr.get_rng_state()

@@ -24,6 +24,7 @@ import weakref
 
 import numpy as np
 
+from .errors import ShapeError
 from .tensor import Tensor, float32, result_type
 
 class _GradState(threading.local):
@@ -104,6 +105,41 @@ class enable_grad(_SetGradMode):
     """Turns graph recording back on inside ``no_grad``, like ``torch.enable_grad``."""
 
     enabled = True
+
+
+class set_grad_enabled(_SetGradMode):
+    """Grad mode on or off, like ``torch.set_grad_enabled(mode)``: called alone it switches at
+    once (and stays); as a ``with`` block or a decorator it restores the previous mode after."""
+
+    def __new__(cls, mode: bool):
+        return object.__new__(cls)
+
+    def __init__(self, mode: bool) -> None:
+        self.enabled = bool(mode)
+        self.previous = _state.grad_enabled
+        _state.grad_enabled = self.enabled
+
+    def __enter__(self):  # the mode was set when this was made
+        pass
+
+    def _recreate_cm(self):
+        return type(self)(self.enabled)
+
+
+class inference_mode(_SetGradMode):
+    """``torch.inference_mode(mode=True)``: on this engine the same as ``no_grad`` (and
+    ``inference_mode(False)`` the same as ``enable_grad``)."""
+
+    def __new__(cls, mode=True):
+        self = object.__new__(cls)
+        self.enabled = not mode if not callable(mode) else False
+        return self(mode) if callable(mode) else self
+
+    def __init__(self, mode=True) -> None:
+        pass
+
+    def _recreate_cm(self):
+        return type(self)(not self.enabled)
 
 
 # ------------------------------------------------------ in-place writes
@@ -220,7 +256,13 @@ class Function:
         fn = cls()
         # Known before forward, so an op can skip saving what only its backward needs.
         fn.needs_grad = needs_grad = [t.requires_grad for t in tensors] if _state.grad_enabled else None
-        out = fn.forward(*arrays, **options)
+        try:
+            out = fn.forward(*arrays, **options)
+        except ValueError as exc:  # NumPy's broadcasting error, raised as PyTorch's RuntimeError is
+            if isinstance(exc, ShapeError) or "broadcast" not in str(exc):
+                raise
+            shapes = " and ".join(str(a.shape) for a in arrays)
+            raise ShapeError(f"{cls.__name__}: shapes {shapes} cannot be broadcast together") from None
         if needs_grad is not None and True in needs_grad:
             result = Tensor._wrap(out, True)
             fn.inputs = tensors

@@ -1,44 +1,87 @@
-"""PyTorch's top-level functions on tensors (``torch.einsum``, ``torch.add``, ...), each
-a thin call of a Tensor method or of an op; see ``chainrule/__init__.py`` for the rest."""
+"""PyTorch's top-level functions on tensors (``torch.exp(x)``, ``torch.einsum``, ``torch.add``, ...).
+
+Most are ``torch.f(input, *args) == input.f(*args)``: those are generated from the list
+:data:`METHOD_FORMS`, so a Tensor method is the one place where each is written. The rest,
+which are more than a delegation, follow.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .autograd import Function, enable_grad, no_grad
+from .ops import arithmetic as _arith
+from .errors import ShapeError
 from .tensor import Tensor, _plain
+
+METHOD_FORMS = (
+    "abs", "exp", "log", "sqrt", "rsqrt", "sigmoid", "tanh", "relu", "sign", "neg", "square", "reciprocal",
+    "sin", "cos", "tan", "erf", "floor", "ceil", "round", "trunc", "pow", "remainder", "floor_divide",
+    "clamp", "clip", "softmax", "log_softmax", "matmul", "mm", "bmm", "sum", "mean", "std", "var", "amax", "amin",
+    "max", "min", "argmax", "argmin", "all", "any", "norm", "cumsum", "cumprod", "sort", "argsort", "topk",
+    "unique", "reshape", "flatten", "transpose", "permute", "squeeze", "unsqueeze", "t", "chunk", "split",
+    "flip", "roll", "repeat", "gather", "masked_select", "masked_fill", "nonzero", "isnan", "isinf", "isfinite",
+    "allclose", "equal", "eq", "ne", "lt", "le", "gt", "ge", "numel", "broadcast_to", "select", "clone",
+    "detach", "logical_not", "logical_and", "logical_or", "is_floating_point",
+)
+
+__all__ = [
+    *METHOD_FORMS, "is_tensor", "add", "sub", "mul", "div", "subtract", "multiply", "divide", "true_divide",
+    "dot", "outer", "where", "einsum", "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor",
+    "ByteTensor",
+]
+
+
+def _method_form(name: str):
+    def function(input, *args, **kwargs):  # noqa: A002 - PyTorch's name
+        return _tensor(input).__getattribute__(name)(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``torch.{name}(input, ...)``: the same as ``input.{name}(...)`` (see ``Tensor.{name}``)."
+    return function
+
+
+globals().update({name: _method_form(name) for name in METHOD_FORMS})
 
 
 def _tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(x))
 
 
-def numel(x) -> int:
-    return _tensor(x).numel()
-
-
 def is_tensor(x) -> bool:
     return isinstance(x, Tensor)
 
 
-def add(a, b, *, alpha=1):
-    return _tensor(a).add(b, alpha=alpha)
+def add(input, other, *, alpha=1):  # noqa: A002
+    return _tensor(input).add(other, alpha=alpha)
 
 
-def sub(a, b, *, alpha=1):
-    return _tensor(a).sub(b, alpha=alpha)
+def sub(input, other, *, alpha=1):  # noqa: A002
+    return _tensor(input).sub(other, alpha=alpha)
 
 
-def mul(a, b):
-    return _tensor(a) * b
+def mul(input, other):  # noqa: A002
+    return _tensor(input) * other
 
 
-def div(a, b, *, rounding_mode=None):
-    return _tensor(a).div(b, rounding_mode=rounding_mode)
+def div(input, other, *, rounding_mode=None):  # noqa: A002
+    return _tensor(input).div(other, rounding_mode=rounding_mode)
 
 
-def bmm(a, b):
-    return a.bmm(b)
+subtract, multiply, divide, true_divide = sub, mul, div, div
+
+
+def dot(a, b):
+    """The inner product of two vectors."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise ShapeError(f"dot: both operands must be vectors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return a @ b
+
+
+def outer(a, b):
+    """aᵢ·bⱼ for vectors a and b."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise ShapeError(f"outer: both operands must be vectors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return a.unsqueeze(1) * b.unsqueeze(0)
 
 
 def where(condition, a=None, b=None):
@@ -51,99 +94,34 @@ def where(condition, a=None, b=None):
     return _where(condition, a, b)
 
 
-class Einsum(Function):
-    """``np.einsum`` of the inputs. The gradient of operand k is the einsum of the output's
-    gradient with the other operands, written to k's subscripts (a subscript of k's found
-    nowhere else was summed over k alone: its gradient is broadcast along it)."""
-
-    float_only = False
-    promotes = slice(None)
-
-    def forward(self, *arrays, equation):
-        equation = equation.replace(" ", "")
-        if "->" not in equation:  # implicit output: the subscripts used once, in order
-            inputs = equation.split(",")
-            letters = "".join(inputs)
-            equation += "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-        self.inputs_subs, self.output = equation.split("->")[0].split(","), equation.split("->")[1]
-        if "." in equation:
-            raise NotImplementedError("einsum: '...' (ellipsis) is not supported; name every dimension")
-        self.arrays = arrays
-        return np.einsum(equation, *arrays)
-
-    def backward(self, grad):
-        grads = []
-        for k, (subs, needed) in enumerate(zip(self.inputs_subs, self.needs_grad)):
-            if not needed:
-                grads.append(None)
-                continue
-            others = [s for i, s in enumerate(self.inputs_subs) if i != k]
-            known = set(self.output).union(*others)
-            target = "".join(dict.fromkeys(c for c in subs if c in known))
-            operands = [grad] + [a for i, a in enumerate(self.arrays) if i != k]
-            g = np.einsum(",".join([self.output] + others) + "->" + target, *operands)
-            shape = self.arrays[k].shape
-            if target != subs:  # put back the dimensions summed over k alone
-                if len(set(subs)) != len(subs):
-                    raise NotImplementedError("einsum: the gradient of a repeated subscript (a trace) is not supported")
-                sizes = dict(zip(subs, shape))
-                full = np.broadcast_to(np.expand_dims(g, tuple(i for i, c in enumerate(dict.fromkeys(subs))
-                                                               if c not in target)),
-                                       tuple(sizes[c] for c in dict.fromkeys(subs)))
-                g = full
-            grads.append(np.ascontiguousarray(g))
-        return tuple(grads)
-
-
 def einsum(equation: str, *operands):
     """Sums of products over named dimensions (``torch.einsum``)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    return Einsum.apply(*operands, equation=equation)
+    return _arith.Einsum.apply(*operands, equation=equation)
 
 
-class set_grad_enabled:
-    """Grad mode on or off, as a function call, a ``with`` block or a decorator (``torch.set_grad_enabled``)."""
+# ------------------------------------------------------ legacy typed constructors
+class _LegacyTensorType(type):
+    """``isinstance(x, FloatTensor)`` holds for a float32 tensor, as in PyTorch."""
 
-    def __init__(self, mode: bool):
-        from . import autograd
-
-        self.previous = autograd._state.grad_enabled
-        autograd._state.grad_enabled = bool(mode)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        from . import autograd
-
-        autograd._state.grad_enabled = self.previous
-        return False
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
 
 
-class inference_mode(no_grad):
-    """``torch.inference_mode``: here the same as ``no_grad`` (``inference_mode(False)`` as ``enable_grad``)."""
+def _legacy_type(name: str, dtype):
+    def new(cls, *args):
+        """``{name}(data)`` from a list or array, ``{name}(2, 3)`` zeros of that shape."""
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            return Tensor(np.asarray(_plain(args[0])), dtype=cls.dtype)
+        return Tensor._wrap(np.zeros(args, dtype=cls.dtype))
 
-    def __new__(cls, mode=True):
-        if callable(mode):
-            return no_grad(mode)
-        return no_grad() if mode else enable_grad()
-
-
-def _extremum(reduce, pairwise, x, dim=None, keepdim=False, *, axis=None, out=None):
-    if isinstance(dim, Tensor):
-        return pairwise(x, dim)
-    return getattr(_tensor(x), reduce)(dim, keepdim, axis=axis, out=out)
+    return _LegacyTensorType(name, (), {"dtype": dtype, "__new__": new, "__doc__": f"``torch.{name}``: a {dtype} tensor."})
 
 
-def max(x, dim=None, keepdim=False, *, axis=None, out=None):  # noqa: A001 - PyTorch's name
-    """The largest value; with ``dim`` a (values, indices) pair; with a tensor the elementwise maximum."""
-    from .ops.elementwise import maximum
-
-    return _extremum("max", maximum, x, dim, keepdim, axis=axis, out=out)
-
-
-def min(x, dim=None, keepdim=False, *, axis=None, out=None):  # noqa: A001
-    from .ops.elementwise import minimum
-
-    return _extremum("min", minimum, x, dim, keepdim, axis=axis, out=out)
+FloatTensor = _legacy_type("FloatTensor", np.dtype(np.float32))
+DoubleTensor = _legacy_type("DoubleTensor", np.dtype(np.float64))
+LongTensor = _legacy_type("LongTensor", np.dtype(np.int64))
+IntTensor = _legacy_type("IntTensor", np.dtype(np.int32))
+BoolTensor = _legacy_type("BoolTensor", np.dtype(np.bool_))
+ByteTensor = _legacy_type("ByteTensor", np.dtype(np.uint8))

@@ -1,6 +1,7 @@
 """Weights and whole models as files — plain arrays and JSON, never pickle.
 
-* :func:`save` / :func:`load`: a ``state_dict`` as an ``.npz`` of named arrays.
+* :func:`save` / :func:`load`: a ``state_dict`` as an ``.npz`` of named arrays (or any nesting of
+  tensors, numbers, lists and dicts, as ``torch.save``); :func:`load` reads PyTorch's ``.pt`` too.
 * :func:`save_model` / :func:`load_model`: a trained model, architecture and weights, in one
   ``.npz`` whose entry ``__chainrule_model__`` holds the architecture as UTF-8 JSON (each
   layer's type and constructor arguments, or a named architecture of :mod:`chainrule.models`
@@ -28,11 +29,12 @@ from ._files import atomic_write_bytes
 
 from . import nn
 from .tensor import Tensor
+from .torch_files import TorchFileError, is_torch_file, read_torch_file
 
 __all__ = [
     "CheckpointError", "UnsupportedLayerError", "save", "load", "save_model", "load_model", "model_info",
     "describe_model", "build_model", "atomic_write_bytes", "npz_bytes", "read_npz", "read_json",
-    "MODEL_KEY", "MODEL_FORMAT",
+    "MODEL_KEY", "MODEL_FORMAT", "OBJECT_KEY",
 ]
 
 MODEL_KEY = "__chainrule_model__"
@@ -97,19 +99,106 @@ def _as_array(value) -> np.ndarray:
     return np.asarray(value._data if isinstance(value, Tensor) else value)
 
 
-# ----------------------------------------------------------------- state_dicts
-def save(state_dict, path) -> Path:
-    """Write a ``state_dict`` (names → tensors or arrays) to ``path`` atomically."""
-    path = Path(path)
-    atomic_write_bytes(path, npz_bytes(state_dict))
+# ----------------------------------------------------------------- state_dicts and objects
+OBJECT_KEY = "__chainrule_object__"
+"""The ``.npz`` entry of a :func:`save` file of anything but a flat state_dict: the object's
+structure as UTF-8 JSON, in which ``{"tensor": "t3"}`` names the array entry ``t3``."""
+
+
+def _is_state_dict(obj) -> bool:
+    return isinstance(obj, dict) and all(isinstance(k, str) and k not in (MODEL_KEY, OBJECT_KEY) and
+                                         isinstance(v, (Tensor, np.ndarray)) for k, v in obj.items())
+
+
+def _encode(obj, arrays: dict, where: str):
+    """``obj`` as JSON-able structure, its tensors and arrays moved into ``arrays``."""
+    if isinstance(obj, (Tensor, np.ndarray)):
+        name = f"t{len(arrays)}"
+        arrays[name] = obj
+        return {"tensor" if isinstance(obj, Tensor) else "array": name}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return {"value": obj}
+    if isinstance(obj, np.generic):
+        return {"value": obj.item()}
+    if isinstance(obj, dict):
+        return {"dict": [[_encode(k, arrays, where), _encode(v, arrays, f"{where}[{k!r}]")] for k, v in obj.items()]}
+    if isinstance(obj, (list, tuple)):
+        return {type(obj).__name__ if type(obj) in (list, tuple) else "list":
+                [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)]}
+    raise TypeError(f"save: {where} is a {type(obj).__name__}; only tensors, arrays, numbers, strings, None, "
+                    f"lists, tuples and dicts are saved (no pickle)")
+
+
+def _decode(node, arrays: dict):
+    (kind, value), = node.items()
+    if kind == "value":
+        return value
+    if kind in ("tensor", "array"):
+        return Tensor(arrays[value]) if kind == "tensor" else arrays[value]
+    if kind == "dict":
+        return OrderedDict((_decode(k, arrays), _decode(v, arrays)) for k, v in value)
+    items = [_decode(v, arrays) for v in value]
+    return tuple(items) if kind == "tuple" else items
+
+
+def save(obj, f) -> Path | None:
+    """Write ``obj`` to the path (atomically) or the binary file object ``f``, as ``torch.save``.
+
+    ``obj`` is a state_dict (names → tensors or arrays: an ``.npz`` of named arrays that NumPy
+    reads too), or any nesting of tensors, arrays, numbers, strings, None, lists, tuples and
+    dicts (an optimiser's state_dict, a checkpoint dict): the arrays, and the structure as JSON
+    in the entry ``__chainrule_object__``. Never pickle."""
+    if _is_state_dict(obj):
+        data = npz_bytes(obj)
+    else:
+        arrays: dict = {}
+        structure = json.dumps(_encode(obj, arrays, "the object"))
+        arrays[OBJECT_KEY] = np.frombuffer(structure.encode("utf-8"), dtype=np.uint8)
+        data = npz_bytes(arrays)
+    if hasattr(f, "write"):
+        f.write(data)
+        return None
+    path = Path(f)
+    atomic_write_bytes(path, data)
     return path
 
 
-def load(path) -> "OrderedDict[str, Tensor]":
-    """Read a file written by :func:`save`, :func:`save_model` (its weights) or ``np.savez``
-    back as a state_dict of tensors."""
-    arrays = read_npz(path)
+def load(f, map_location=None, weights_only=None, **_):
+    """Read what :func:`save` wrote, a ``.npz`` of arrays, or a file of ``torch.save``
+    (``.pt``, ``.pth``: read without unpickling any code, see :mod:`chainrule.torch_files`),
+    from a path or a binary file object. A state_dict comes back as an ordered dict of tensors.
+    ``map_location`` and ``weights_only`` are accepted for PyTorch's signature: everything
+    loads on the CPU, and only data is ever read."""
+    if hasattr(f, "read"):
+        path, data = getattr(f, "name", "<file object>"), f.read()
+    else:
+        path = Path(f)
+        if not path.is_file():
+            raise CheckpointError(f"{path}: no such file")
+        data = path.read_bytes()
+    if is_torch_file(data):
+        try:
+            return _tensors(read_torch_file(data, str(path)))
+        except TorchFileError as exc:
+            raise CheckpointError(str(exc)) from None
+    arrays = read_npz(path, data)
+    if OBJECT_KEY in arrays:
+        try:
+            return _decode(json.loads(arrays.pop(OBJECT_KEY).tobytes().decode("utf-8")), arrays)
+        except (UnicodeDecodeError, ValueError, KeyError, AttributeError) as exc:
+            raise CheckpointError(f"{path}: a damaged object structure ({type(exc).__name__}: {exc})") from None
     return OrderedDict((name, Tensor(value)) for name, value in arrays.items() if name != MODEL_KEY)
+
+
+def _tensors(obj):
+    """A loaded PyTorch object with its arrays as tensors."""
+    if isinstance(obj, np.ndarray):
+        return Tensor(obj)
+    if isinstance(obj, dict):
+        return type(obj)((k, _tensors(v)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_tensors(v) for v in obj)
+    return obj
 
 
 # ----------------------------------------------------------------- architectures

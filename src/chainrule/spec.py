@@ -84,8 +84,9 @@ class SpecError(ValueError):
 def _is_layer(obj) -> bool:
     if not (isinstance(obj, type) and issubclass(obj, nn.Module)):
         return False
-    # Containers, losses and the base class are not layers of a spec.
-    return obj.__module__.rsplit(".", 1)[-1] not in ("container", "loss", "module")
+    # Containers, losses and the base class are not layers of a spec, nor are the recurrent
+    # layers (their output is a tuple, which the next layer of a stack cannot take).
+    return obj.__module__.rsplit(".", 1)[-1] not in ("container", "loss", "module", "rnn")
 
 
 def layer_types() -> dict[str, type]:

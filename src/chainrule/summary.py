@@ -73,7 +73,7 @@ def summary(model, input_size, dtype=np.float32) -> ModelSummary:
     for module in model.modules():
         if not module._modules:
             handles.append(module.register_forward_hook(record))
-    saved_buffers = [(b, b.data.copy()) for b in model.buffers()]
+    saved_buffers = [(b, b._data.copy()) for b in model.buffers()]
     modes = [(m, m.training) for m in model.modules()]
     try:
         model.eval()

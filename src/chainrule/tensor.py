@@ -168,11 +168,10 @@ class Tensor:
 
     # ----------------------------------------------------------------- basics
     @property
-    def data(self) -> np.ndarray:
-        """The underlying array (shared, outside the graph): ``p.data -= lr * p.grad`` changes
-        ``p`` without being recorded. (PyTorch's ``.data`` is a tensor; here it is still the
-        ndarray the rest of the library reads.)"""
-        return self._data
+    def data(self) -> "Tensor":
+        """A tensor sharing this one's storage, outside the graph, as PyTorch's ``.data``:
+        ``p.data -= lr * p.grad`` changes ``p`` without being recorded."""
+        return Tensor._wrap(self._data)
 
     @data.setter
     def data(self, value) -> None:
@@ -211,6 +210,9 @@ class Tensor:
     def dim(self) -> int:
         return self._data.ndim
 
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
     def numel(self) -> int:
         return self._data.size
 
@@ -221,7 +223,7 @@ class Tensor:
 
     def item(self):
         if self._data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+            raise ShapeError(f"item() needs a tensor with one element, this one has shape {self.shape}")
         return self._data.item()
 
     def __float__(self) -> float:
@@ -420,6 +422,9 @@ class Tensor:
     def __neg__(self):
         return _ops.arithmetic.Neg.apply(self)
 
+    def __abs__(self):
+        return self.abs()
+
     def __pos__(self):
         return self
 
@@ -469,7 +474,7 @@ class Tensor:
 
     def mm(self, other):
         if self.ndim != 2 or np.ndim(other) != 2:
-            raise ValueError(f"mm: both operands must be matrices, got shapes {self.shape} and {np.shape(other)}")
+            raise ShapeError(f"mm: both operands must be matrices, got shapes {self.shape} and {np.shape(other)}")
         return self @ other
 
     def square(self):
@@ -495,7 +500,32 @@ class Tensor:
                 f"`with chainrule.no_grad():` (or change .data), or use an out-of-place op"
             )
 
-    def _inplace(self, op, other):
+    def _records(self, op: str, other=None) -> bool:
+        """Whether an in-place ``op`` must be recorded in the graph: this tensor is the result of
+        an op, or ``other`` requires grad. On a leaf that requires grad it is refused, as in PyTorch."""
+        from .autograd import is_grad_enabled
+
+        if not is_grad_enabled():
+            return False
+        if self.requires_grad and self._ctx is None:
+            self._check_inplace(op)
+        return self._ctx is not None or (isinstance(other, Tensor) and other.requires_grad)
+
+    def _become(self, change) -> "Tensor":
+        """A recorded in-place change: this tensor becomes ``change(old)``, with its values and its
+        node in the graph. The old values are not overwritten (they stay with the ops that saved
+        them, so their gradients stay right); a view taken before the change does not see it."""
+        old = Tensor._wrap(self._data, self.requires_grad)
+        old._ctx = self._ctx
+        result = change(old)
+        self._data, self._ctx, self.requires_grad = result._data, result._ctx, result.requires_grad
+        return self
+
+    def _inplace(self, op, other, change=None):
+        """``op`` (a ufunc) written into this tensor's storage; or, when the graph must record
+        it, ``change`` (the same operation out of place on the old tensor) through ``_become``."""
+        if change is not None and self._records("an in-place operation", other):
+            return self._become(change)
         self._check_inplace()
         op(self._data, _plain(other), out=self._data, casting="same_kind")
         return self._note_write()
@@ -508,34 +538,34 @@ class Tensor:
         return self
 
     def __iadd__(self, other):
-        return self._inplace(np.add, other)
+        return self._inplace(np.add, other, lambda t: t + other)
 
     def __isub__(self, other):
-        return self._inplace(np.subtract, other)
+        return self._inplace(np.subtract, other, lambda t: t - other)
 
     def __imul__(self, other):
-        return self._inplace(np.multiply, other)
+        return self._inplace(np.multiply, other, lambda t: t * other)
 
     def __itruediv__(self, other):
-        return self._inplace(np.divide, other)
+        return self._inplace(np.divide, other, lambda t: t / other)
 
     def add_(self, other, alpha=1) -> "Tensor":
-        return self._inplace(np.add, other if alpha == 1 else _plain(other) * alpha)
+        return self._inplace(np.add, other if alpha == 1 else _plain(other) * alpha, lambda t: t.add(other, alpha))
 
     def sub_(self, other, alpha=1) -> "Tensor":
-        return self._inplace(np.subtract, other if alpha == 1 else _plain(other) * alpha)
+        return self._inplace(np.subtract, other if alpha == 1 else _plain(other) * alpha, lambda t: t.sub(other, alpha))
 
     def mul_(self, other) -> "Tensor":
-        return self._inplace(np.multiply, other)
+        return self._inplace(np.multiply, other, lambda t: t * other)
 
     def div_(self, other) -> "Tensor":
-        return self._inplace(np.divide, other)
+        return self._inplace(np.divide, other, lambda t: t / other)
 
     def clamp_(self, min=None, max=None) -> "Tensor":
         def clamp(a, _, out, casting):
             return np.clip(a, min, max, out=out, casting=casting)
 
-        return self._inplace(clamp, None)
+        return self._inplace(clamp, None, lambda t: t.clamp(min, max))
 
     def __imod__(self, other):
         return self._inplace(np.remainder, other)
@@ -565,18 +595,17 @@ class Tensor:
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> "Tensor":
         self._check_inplace("normal_")
-        rng = _random.generator() if generator is None else _random_source(generator)
-        self._data[...] = rng.normal(mean, std, self.shape)
+        self._data[...] = _rng(generator).normal(mean, std, self.shape)
         return self._note_write()
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> "Tensor":
         self._check_inplace("uniform_")
-        rng = _random.generator() if generator is None else _random_source(generator)
-        self._data[...] = rng.uniform(a, b, self.shape)
+        self._data[...] = _rng(generator).uniform(a, b, self.shape)
         return self._note_write()
 
     def masked_fill_(self, mask, value) -> "Tensor":
-        self._check_inplace("masked_fill_")
+        if self._records("masked_fill_", value):
+            return self._become(lambda t: t.masked_fill(mask, value))
         np.copyto(self._data, np.asarray(_plain(value), dtype=self.dtype), where=np.asarray(_plain(mask), dtype=bool))
         return self._note_write()
 
@@ -591,17 +620,12 @@ class Tensor:
         return self._note_write()
 
     def __setitem__(self, index, value) -> None:
-        """``x[mask] = 0``, ``x[:, 0] = t``: written in place. A value that requires grad
-        makes a plain tensor part of the graph (``SetItem``), as in PyTorch."""
-        from .autograd import is_grad_enabled
-
+        """``x[mask] = 0``, ``x[:, 0] = t``: written in place, or recorded as ``SetItem`` when this
+        tensor is in the graph or the value requires grad, as in PyTorch."""
         index = _index_arg(index)
-        if is_grad_enabled() and isinstance(value, Tensor) and value.requires_grad and self._ctx is None \
-                and not self.requires_grad:
-            result = _ops.shape.SetItem.apply(Tensor._wrap(self._data), value, index=index)
-            self._data, self._ctx, self.requires_grad = result._data, result._ctx, True
+        if self._records("item assignment", value):
+            self._become(lambda t: _ops.shape.SetItem.apply(t, value, index=index))
             return
-        self._check_inplace("item assignment")
         first, rest = _torch_index(index)
         target = self._data if first is None else self._data[first]
         target[rest] = _plain(value)
@@ -637,6 +661,32 @@ class Tensor:
         return bool(self._data)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    # Logic on bool (and bitwise on integer) tensors, as PyTorch's ``~``, ``&``, ``|``, ``^``.
+    def __invert__(self):
+        if self._data.dtype.kind == "f":
+            raise TypeError("~ (bitwise not) is only defined on bool and integer tensors, as in PyTorch")
+        return Tensor._wrap(np.invert(self._data))
+
+    def __and__(self, other):
+        return self._compare(np.bitwise_and, other)
+
+    def __or__(self, other):
+        return self._compare(np.bitwise_or, other)
+
+    def __xor__(self, other):
+        return self._compare(np.bitwise_xor, other)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def logical_not(self) -> "Tensor":
+        return Tensor._wrap(np.logical_not(self._data))
+
+    def logical_and(self, other) -> "Tensor":
+        return self._compare(np.logical_and, other)
+
+    def logical_or(self, other) -> "Tensor":
+        return self._compare(np.logical_or, other)
 
     # Reductions take PyTorch's ``dim`` or NumPy's ``axis`` (so NumPy's own functions, which
     # call ``x.sum(axis=..., out=...)`` on what they are given, work on tensors too).
@@ -756,12 +806,12 @@ class Tensor:
         sizes = _shape_arg(sizes)
         lead = len(sizes) - self.ndim
         if lead < 0:
-            raise ValueError(f"expand: {sizes} has fewer dimensions than the tensor's shape {self.shape}")
+            raise ShapeError(f"expand: {sizes} has fewer dimensions than the tensor's shape {self.shape}")
         shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
         try:
             np.broadcast_shapes(self.shape, shape)
         except ValueError:
-            raise ValueError(f"expand: shape {self.shape} cannot be expanded to {sizes}") from None
+            raise ShapeError(f"expand: shape {self.shape} cannot be expanded to {sizes}") from None
         return self + Tensor._wrap(np.zeros(shape, dtype=self.dtype))
 
     def expand_as(self, other: "Tensor"):
@@ -770,7 +820,7 @@ class Tensor:
     def t(self):
         """The transpose of a matrix (a 0-d or 1-d tensor as it is), ``torch.Tensor.t``."""
         if self.ndim > 2:
-            raise ValueError(f"t: expects a tensor with at most 2 dimensions, got shape {self.shape}; use transpose")
+            raise ShapeError(f"t: expects a tensor with at most 2 dimensions, got shape {self.shape}; use transpose")
         return self.T
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
@@ -1055,9 +1105,11 @@ def _torch_index(index) -> tuple:
     return first, rest
 
 
-def _random_source(generator):
-    """The NumPy generator behind a ``chainrule.Generator`` (or a NumPy one)."""
-    return getattr(generator, "rng", None) or getattr(generator, "_rng", None) or generator
+def _rng(generator=None) -> np.random.Generator:
+    """The NumPy generator behind a ``chainrule.Generator`` (or a NumPy one); the global one for None."""
+    if generator is None:
+        return _random.generator()
+    return getattr(generator, "rng", generator)
 
 
 # ------------------------------------------------------------------ creation
@@ -1181,10 +1233,11 @@ def ones_like(t: Tensor, dtype=None, requires_grad: bool = False, **_) -> Tensor
     return full_like(t, 1, dtype, requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from the global generator (see ``manual_seed``)."""
+def randn(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from ``generator`` or the global one (see ``manual_seed``)."""
     shape, dtype = _shape_and_dtype(size, dtype)
-    return Tensor(_random.generator().standard_normal(shape, dtype=np.float64).astype(dtype), requires_grad=requires_grad)
+    samples = _rng(generator).standard_normal(shape, dtype=np.float64)
+    return Tensor(samples.astype(dtype), requires_grad=requires_grad)
 
 
 def randn_like(t: Tensor, dtype=None, requires_grad: bool = False, **_) -> Tensor:
@@ -1195,7 +1248,7 @@ def rand_like(t: Tensor, dtype=None, requires_grad: bool = False, **_) -> Tensor
     return rand(t.shape, dtype=t.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None) -> Tensor:
+def randint(low, high=None, size=None, *, generator=None, dtype=None) -> Tensor:
     """Integers uniform on [low, high), int64 by default: ``randint(low, high, size)``, or
     ``randint(high, size)`` from 0, as PyTorch's two forms."""
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
@@ -1203,12 +1256,12 @@ def randint(low, high=None, size=None, dtype=None) -> Tensor:
     elif high is None:
         low, high = 0, low
     size = () if size is None else size
-    return Tensor(_random.generator().integers(low, high, size=_shape_arg((size,)), dtype=np.dtype(dtype or int64)))
+    return Tensor(_rng(generator).integers(low, high, size=_shape_arg((size,)), dtype=np.dtype(dtype or int64)))
 
 
-def randperm(n: int, dtype=None) -> Tensor:
-    """A random permutation of 0 … n−1 from the global generator."""
-    return Tensor(_random.generator().permutation(n).astype(dtype or int64))
+def randperm(n: int, *, generator=None, dtype=None) -> Tensor:
+    """A random permutation of 0 … n−1 from ``generator`` or the global one."""
+    return Tensor(_rng(generator).permutation(n).astype(dtype or int64))
 
 
 def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -1223,10 +1276,10 @@ def linspace(start, end, steps: int, dtype=None) -> Tensor:
     return Tensor(np.linspace(start, end, steps).astype(dtype or _DEFAULT_FLOAT))
 
 
-def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples on [0, 1) from the global generator."""
+def rand(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1) from ``generator`` or the global one."""
     shape, dtype = _shape_and_dtype(size, dtype)
-    return Tensor(_random.generator().random(shape).astype(dtype), requires_grad=requires_grad)
+    return Tensor(_rng(generator).random(shape).astype(dtype), requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None) -> Tensor:

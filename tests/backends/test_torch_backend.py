@@ -18,6 +18,42 @@ def _batch(shape=(1, 28, 28), n=4, seed=0):
     return rng.standard_normal((n, *shape)).astype(np.float32), rng.integers(0, 10, n)
 
 
+# Every layer with its options (what a torch twin must carry over) and an input for it.
+TWIN_LAYERS = [
+    (lambda: nn.Conv2d(2, 4, 3, padding="same", dilation=2, groups=2), (2, 7, 7)),
+    (lambda: nn.Conv1d(2, 3, 3, stride=2, padding=1), (2, 9)),
+    (lambda: nn.ConvTranspose2d(2, 3, 3, stride=2, output_padding=1), (2, 4, 4)),
+    (lambda: nn.Sequential(nn.LayerNorm(5), nn.GELU("tanh"), nn.SiLU(), nn.Softplus(2.0, 1.0), nn.Hardtanh(-0.5, 0.5),
+                           nn.ReLU6(), nn.Mish()), (5,)),
+    (lambda: nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear"), nn.AdaptiveAvgPool2d((2, 3))), (2, 5, 5)),
+    (lambda: nn.RNN(5, 3, nonlinearity="relu"), (4, 5)),
+    (lambda: nn.LSTM(5, 4, 2, batch_first=True), (3, 5)),
+    (lambda: nn.GRU(5, 3, bidirectional=True), (4, 5)),
+]
+
+
+@pytest.mark.parametrize("make,shape", TWIN_LAYERS)
+def test_to_torch_twins_layers_with_their_options(make, shape):
+    cr.manual_seed(0)
+    model = make().eval()
+    twin = tb.to_torch(model)
+    x, _ = _batch(shape)
+    with cr.no_grad():
+        out = model(cr.Tensor(x))
+    with torch.no_grad():
+        tout = twin(torch.from_numpy(x))
+    out, tout = (out[0], tout[0]) if isinstance(tout, tuple) else (out, tout)
+    np.testing.assert_allclose(out.numpy(), tout.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_embedding_twin():
+    model = nn.Embedding(10, 4, padding_idx=0)
+    twin = tb.to_torch(model)
+    assert twin.padding_idx == 0
+    ids = np.array([[0, 3, 9]])
+    np.testing.assert_allclose(model(cr.tensor(ids)).detach().numpy(), twin(torch.from_numpy(ids)).detach().numpy())
+
+
 @pytest.mark.parametrize("name", list(models.names()))
 def test_to_torch_twins_every_named_architecture(name):
     cr.manual_seed(0)

@@ -33,8 +33,8 @@ def _shake(bn: nn.Module, seed=1):
     """Non-trivial γ and β (the defaults 1 and 0 would hide a swapped pair)."""
     rng = np.random.default_rng(seed)
     if bn.weight is not None:
-        bn.weight.data[...] = rng.uniform(0.5, 1.5, bn.weight.shape)
-        bn.bias.data[...] = rng.normal(0, 1, bn.bias.shape)
+        bn.weight.detach().numpy()[...] = rng.uniform(0.5, 1.5, bn.weight.shape)
+        bn.bias.detach().numpy()[...] = rng.normal(0, 1, bn.bias.shape)
     return bn
 
 
@@ -67,18 +67,18 @@ CASES = [
 def test_training_steps_then_eval(direction, kind, shape, momentum):
     bn = _shake(getattr(nn, kind)(shape[1], momentum=momentum))
     bn, tbn = make_pair(bn, direction)
-    start = int(bn.num_batches_tracked.data)
+    start = int(bn.num_batches_tracked.detach().numpy())
     for i, x in enumerate(_batches(shape, 3)):
         _step(bn, tbn, x, seed=10 + i)
-        assert int(bn.num_batches_tracked.data) == start + i + 1
+        assert int(bn.num_batches_tracked.detach().numpy()) == start + i + 1
     # Evaluation: the running estimates are used and left alone.
     bn.eval()
     tbn.eval()
-    frozen = {k: v.data.copy() for k, v in bn.state_dict().items()}
+    frozen = {k: v.detach().numpy().copy() for k, v in bn.state_dict().items()}
     for i, x in enumerate(_batches(shape, 2, seed=7)):
         _step(bn, tbn, x, seed=20 + i)
     for k, v in bn.state_dict().items():
-        np.testing.assert_array_equal(v.data, frozen[k], err_msg=k)
+        np.testing.assert_array_equal(v.detach().numpy(), frozen[k], err_msg=k)
 
 
 def test_running_statistics_by_the_formula():
@@ -89,9 +89,9 @@ def test_running_statistics_by_the_formula():
     x64 = x.astype(np.float64)
     mean = x64.mean(axis=(0, 2, 3))
     var_unbiased = x64.var(axis=(0, 2, 3), ddof=1)
-    np.testing.assert_allclose(bn.running_mean.data, 0.9 * 0 + 0.1 * mean, rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(bn.running_var.data, 0.9 * 1 + 0.1 * var_unbiased, rtol=1e-5)
-    assert bn.num_batches_tracked.data.dtype == np.int64 and int(bn.num_batches_tracked.data) == 1
+    np.testing.assert_allclose(bn.running_mean.detach().numpy(), 0.9 * 0 + 0.1 * mean, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(bn.running_var.detach().numpy(), 0.9 * 1 + 0.1 * var_unbiased, rtol=1e-5)
+    assert bn.num_batches_tracked.detach().numpy().dtype == np.int64 and int(bn.num_batches_tracked.detach().numpy()) == 1
 
 
 @pytest.mark.parametrize("kind,shape", CASES)
@@ -106,9 +106,9 @@ def test_momentum_none_is_the_cumulative_average(kind, shape):
     variances = [b.astype(np.float64).var(axis=axes, ddof=1) for b in batches]
     # With factor 1/k at step k, the running values are plain averages over the batches
     # (the initial 0 and 1 are weighted by 1 − 1/1 = 0).
-    np.testing.assert_allclose(bn.running_mean.data, np.mean(means, axis=0), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(bn.running_var.data, np.mean(variances, axis=0), rtol=1e-5)
-    assert int(bn.num_batches_tracked.data) == 4
+    np.testing.assert_allclose(bn.running_mean.detach().numpy(), np.mean(means, axis=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(bn.running_var.detach().numpy(), np.mean(variances, axis=0), rtol=1e-5)
+    assert int(bn.num_batches_tracked.detach().numpy()) == 4
     bn.eval()
     tbn.eval()
     _step(bn, tbn, batches[0], seed=40)
@@ -131,7 +131,7 @@ def test_without_running_statistics_batch_statistics_are_always_used(train):
     assert list(bn.buffers()) == []
     y = _step(bn, tbn, _batches((7, 4), 1)[0], seed=2)
     # Normalised by the batch's own statistics, in eval mode as in train mode.
-    normalised = (y.data - bn.bias.data) / bn.weight.data
+    normalised = (y.detach().numpy() - bn.bias.detach().numpy()) / bn.weight.detach().numpy()
     np.testing.assert_allclose(normalised.mean(axis=0), 0, atol=1e-5)
 
 
@@ -142,7 +142,7 @@ def test_fresh_state_equals_torchs_exactly():
         for k in ours:
             assert ours[k].shape == tuple(theirs[k].shape), k
             assert ours[k].dtype == theirs[k].numpy().dtype, k
-            np.testing.assert_array_equal(ours[k].data, theirs[k].numpy(), err_msg=k)
+            np.testing.assert_array_equal(ours[k].detach().numpy(), theirs[k].numpy(), err_msg=k)
 
 
 def test_bad_inputs_raise_value_errors():

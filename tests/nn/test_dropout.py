@@ -19,27 +19,27 @@ def test_survival_rate_and_scaling(p):
     layer = nn.Dropout(p)
     x = cr.ones(*SHAPE, requires_grad=True)
     y = layer(x)
-    kept = y.data != 0
+    kept = y.detach().numpy() != 0
     assert kept.mean() == pytest.approx(1 - p, abs=0.01)
     scale = np.float32(1) / np.float32(1 - p)
-    np.testing.assert_allclose(y.data[kept], scale, rtol=1e-6)
-    assert y.data.mean() == pytest.approx(1.0, abs=0.03)  # unbiased: E[y] = x
+    np.testing.assert_allclose(y.detach().numpy()[kept], scale, rtol=1e-6)
+    assert y.detach().numpy().mean() == pytest.approx(1.0, abs=0.03)  # unbiased: E[y] = x
     # independent elements: every row keeps about the same share
     assert kept.mean(axis=1).std() == pytest.approx(np.sqrt(p * (1 - p) / SHAPE[1]), rel=0.2)
     g = np.random.default_rng(1).standard_normal(SHAPE).astype(np.float32)
     y.backward(cr.tensor(g))
-    np.testing.assert_array_equal(x.grad.data[~kept], 0)
-    np.testing.assert_allclose(x.grad.data[kept], g[kept] * scale, rtol=1e-6)
+    np.testing.assert_array_equal(x.grad.detach().numpy()[~kept], 0)
+    np.testing.assert_allclose(x.grad.detach().numpy()[kept], g[kept] * scale, rtol=1e-6)
 
 
 def test_masks_differ_between_calls_and_follow_the_seed():
     layer = nn.Dropout(0.5)
     x = cr.ones(50, 50)
     cr.manual_seed(3)
-    a, b = layer(x).data, layer(x).data
+    a, b = layer(x).detach().numpy(), layer(x).detach().numpy()
     assert not np.array_equal(a, b)
     cr.manual_seed(3)
-    np.testing.assert_array_equal(layer(x).data, a)
+    np.testing.assert_array_equal(layer(x).detach().numpy(), a)
 
 
 def test_eval_mode_is_the_identity_and_draws_nothing():
@@ -48,18 +48,18 @@ def test_eval_mode_is_the_identity_and_draws_nothing():
     state = cr.get_rng_state()
     y = layer(x)
     assert cr.get_rng_state() == state
-    np.testing.assert_array_equal(y.data, x.data)
+    np.testing.assert_array_equal(y.detach().numpy(), x.detach().numpy())
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, 1)
+    np.testing.assert_array_equal(x.grad.detach().numpy(), 1)
 
 
 def test_p_zero_and_one():
     x = cr.randn(10, 10, requires_grad=True)
-    np.testing.assert_array_equal(nn.Dropout(0.0)(x).data, x.data)
+    np.testing.assert_array_equal(nn.Dropout(0.0)(x).detach().numpy(), x.detach().numpy())
     y = nn.Dropout(1.0)(x)
-    assert np.all(y.data == 0)
+    assert np.all(y.detach().numpy() == 0)
     y.sum().backward()
-    assert np.all(x.grad.data == 0)
+    assert np.all(x.grad.detach().numpy() == 0)
 
 
 def test_dtype_is_kept():
@@ -78,4 +78,4 @@ def test_survivor_scale_equals_torchs():
     torch.manual_seed(0)
     theirs = torch.nn.Dropout(0.3)(torch.ones(1000))
     ours = nn.Dropout(0.3)(cr.ones(1000))
-    assert np.unique(ours.data[ours.data != 0]).tolist() == np.unique(theirs[theirs != 0].numpy()).tolist()
+    assert np.unique(ours.detach().numpy()[ours.detach().numpy() != 0]).tolist() == np.unique(theirs[theirs != 0].numpy()).tolist()

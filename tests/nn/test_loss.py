@@ -129,7 +129,7 @@ def test_half_mse_gradient_is_a_minus_y_over_the_batch():
     """B1's cost: dC/da = a − y per sample (divided by N for the mean)."""
     a = cr.tensor(LOGITS, requires_grad=True)
     nn.HalfMSELoss(reduction="sum")(a, cr.tensor(OTHER)).backward()
-    np.testing.assert_allclose(a.grad.data, LOGITS - OTHER, rtol=1e-6)
+    np.testing.assert_allclose(a.grad.numpy(), LOGITS - OTHER, rtol=1e-6)
 
 
 def test_bad_targets_raise_value_errors():
@@ -147,3 +147,99 @@ def test_repr_shows_a_non_default_reduction():
     """Deliberate difference: PyTorch's loss repr is always e.g. ``MSELoss()``."""
     assert repr(nn.MSELoss()) == repr(torch.nn.MSELoss()) == "MSELoss()"
     assert repr(nn.CrossEntropyLoss(reduction="sum")) == "CrossEntropyLoss(reduction='sum')"
+
+
+# ====================================================== every option of every loss module
+W = np.array([0.5, 2.0, 1.0, 3.0], np.float32)  # class weights, C = 4
+IMAGE = rng.standard_normal((2, C, 3, 2)).astype(np.float32)  # (N, C, H, W)
+IMAGE_CLASSES = rng.integers(0, C, (2, 3, 2))
+IMAGE_CLASSES[0, 0, :] = -100  # ignored positions
+IMAGE_SOFT = rng.random((2, C, 3, 2)).astype(np.float32)
+IMAGE_SOFT /= IMAGE_SOFT.sum(axis=1, keepdims=True)
+LOG_P = torch.log_softmax(t(LOGITS), 1).numpy()
+LOG_Q = torch.log_softmax(t(OTHER), 1).numpy()
+
+MODULES = {  # id: (class name, constructor options, input, target, target is class indices)
+    "ce-4d-weight-ignore-smoothing": ("CrossEntropyLoss", {"weight": W, "label_smoothing": 0.1},
+                                      IMAGE, IMAGE_CLASSES, True),
+    "ce-4d-soft-weight-smoothing": ("CrossEntropyLoss", {"weight": W, "label_smoothing": 0.2},
+                                    IMAGE, IMAGE_SOFT, False),
+    "ce-ignore-index": ("CrossEntropyLoss", {"ignore_index": 1}, LOGITS, CLASSES, True),
+    "nll-4d-weight": ("NLLLoss", {"weight": W},
+                      torch.log_softmax(t(IMAGE), 1).numpy(), IMAGE_CLASSES, True),
+    "bce-weight": ("BCELoss", {"weight": W}, PROBS, UNIT, False),
+    "bce-logits-weight-pos-weight": ("BCEWithLogitsLoss", {"weight": UNIT[:1] + 0.5, "pos_weight": W * 2},
+                                     LOGITS, UNIT, False),
+    "multi-margin": ("MultiMarginLoss", {}, LOGITS, CLASSES, True),
+    "multi-margin-p2-weight": ("MultiMarginLoss", {"p": 2, "margin": 0.5, "weight": W}, LOGITS, CLASSES, True),
+    "smooth-l1": ("SmoothL1Loss", {}, LOGITS, OTHER, False),
+    "smooth-l1-beta": ("SmoothL1Loss", {"beta": 0.5}, LOGITS, OTHER, False),
+    "huber": ("HuberLoss", {"delta": 0.7}, LOGITS, OTHER, False),
+    "kl-div": ("KLDivLoss", {}, LOG_P, np.exp(LOG_Q), False),
+    "kl-div-log-target": ("KLDivLoss", {"log_target": True}, LOG_P, LOG_Q, False),
+    "l1": ("L1Loss", {}, LOGITS, OTHER, False),
+}
+
+
+def _both(name, options):
+    """Our module and PyTorch's, built with the same options (arrays as tensors)."""
+    ours = {k: cr.tensor(v) if isinstance(v, np.ndarray) else v for k, v in options.items()}
+    theirs = {k: t(v) if isinstance(v, np.ndarray) else v for k, v in options.items()}
+    return getattr(nn, name)(**ours), getattr(torch.nn, name)(**theirs)
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides")
+@pytest.mark.parametrize("case", MODULES)
+def test_module_matches_torch(case):
+    name, options, x, target, int_target = MODULES[case]
+    reductions = REDUCTIONS + ["batchmean"] if name == "KLDivLoss" else REDUCTIONS
+    for reduction in reductions:
+        ours, theirs = _both(name, dict(options, reduction=reduction))
+        _compare(ours, theirs, x, target, int_target=int_target,
+                 target_grad=not int_target and name in ("BCEWithLogitsLoss", "SmoothL1Loss", "KLDivLoss"))
+
+
+@pytest.mark.parametrize("name", ["CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MultiMarginLoss",
+                                  "L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "KLDivLoss"])
+def test_constructor_signature_is_torchs(name):
+    import inspect
+
+    def params(cls):
+        return [(p.name, p.default) for p in inspect.signature(cls.__init__).parameters.values()]
+
+    assert params(getattr(nn, name)) == params(getattr(torch.nn, name))
+
+
+@pytest.mark.parametrize("name, options", [
+    ("CrossEntropyLoss", {"weight": W}), ("NLLLoss", {"weight": W}), ("BCELoss", {"weight": W}),
+    ("MultiMarginLoss", {"weight": W}), ("BCEWithLogitsLoss", {"weight": W, "pos_weight": W * 2}),
+    ("BCEWithLogitsLoss", {"pos_weight": W}), ("CrossEntropyLoss", {}),
+])
+def test_weights_are_buffers_in_the_state_dict_as_torch(name, options):
+    ours, theirs = _both(name, options)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [n for n, _ in ours.named_parameters()] == []
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_array_equal(ours.state_dict()[key].numpy(), value.numpy())
+    # and a PyTorch state_dict loads into ours, changing the loss
+    if options:
+        changed = {key: value * 3 for key, value in theirs.state_dict().items()}
+        ours.load_state_dict(changed)
+        theirs.load_state_dict(changed)
+        x, target = (LOGITS, UNIT) if name.startswith("BCE") else (LOG_P, CLASSES)
+        x = PROBS if name == "BCELoss" else x
+        assert ours(cr.tensor(x), cr.tensor(target)).item() == pytest.approx(theirs(t(x), t(target)).item(), rel=1e-5)
+
+
+def test_legacy_size_average_sets_the_reduction():
+    with pytest.warns(UserWarning, match="reduction='sum'"):
+        assert nn.CrossEntropyLoss(size_average=False).reduction == "sum"
+    with pytest.warns(UserWarning, match="reduction='none'"):
+        assert nn.MSELoss(reduce=False).reduction == "none"
+
+
+def test_multi_margin_rejects_other_p_as_torch():
+    with pytest.raises(ValueError, match="p == 1 and p == 2"):
+        nn.MultiMarginLoss(p=3)
+    with pytest.raises(ValueError):
+        torch.nn.MultiMarginLoss(p=3)

@@ -63,7 +63,7 @@ def test_a_shared_module_is_listed_once_but_saved_under_every_name_as_in_torch()
     assert [n for n, _ in model.named_modules()] == [n for n, _ in tmodel.named_modules()] == ["", "0", "1"]
     assert list(model.state_dict()) == list(tmodel.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
     model.load_state_dict(tmodel.state_dict())  # PyTorch's dict for the same tree loads
-    np.testing.assert_array_equal(shared.weight.data, tshared.weight.detach().numpy())
+    np.testing.assert_array_equal(shared.weight.detach().numpy(), tshared.weight.detach().numpy())
 
 
 def test_apply_visits_children_before_parents_as_torch():
@@ -138,10 +138,10 @@ def test_zero_grad():
     model = c2_cnn()
     model(cr.randn(2, 1, 28, 28)).sum().backward()
     grads = [p.grad for p in model.parameters()]
-    assert all(g is not None and np.any(g.data != 0) for g in grads)
+    assert all(g is not None and np.any(g.detach().numpy() != 0) for g in grads)
     model.zero_grad(set_to_none=False)
     assert [p.grad for p in model.parameters()] == grads  # the same gradient tensors, zeroed
-    assert all(np.all(p.grad.data == 0) for p in model.parameters())
+    assert all(np.all(p.grad.detach().numpy() == 0) for p in model.parameters())
     model.zero_grad()  # PyTorch's default: set_to_none=True
     assert all(p.grad is None for p in model.parameters())
 
@@ -150,9 +150,9 @@ def test_gradients_accumulate_until_zeroed_as_in_torch():
     model = nn.Linear(3, 2)
     x = cr.randn(4, 3)
     model(x).sum().backward()
-    once = model.weight.grad.data.copy()
+    once = model.weight.grad.detach().numpy().copy()
     model(x).sum().backward()
-    np.testing.assert_allclose(model.weight.grad.data, 2 * once, rtol=1e-6)
+    np.testing.assert_allclose(model.weight.grad.detach().numpy(), 2 * once, rtol=1e-6)
 
 
 def test_requires_grad_freezes_a_layer():
@@ -178,9 +178,9 @@ def test_double_converts_parameters_and_buffers_in_place():
     out = model(cr.randn(2, 1, 28, 28, dtype=np.float64))
     assert out.dtype == np.float64
     # an optimiser made before the conversion still moves the (now float64) weights
-    before = params[-1].data.copy()
+    before = params[-1].detach().numpy().copy()
     optimiser.step()
-    assert params[-1].dtype == np.float64 and not np.array_equal(params[-1].data, before)
+    assert params[-1].dtype == np.float64 and not np.array_equal(params[-1].detach().numpy(), before)
     model.float()
     assert all(p.dtype == np.float32 for p in model.parameters())
 
@@ -204,10 +204,10 @@ def test_forward_hooks_see_inputs_and_outputs_and_can_replace_the_output():
     model(x)
     assert seen == []
     handle = model.register_forward_hook(lambda mod, inputs, output: output * 0)
-    assert np.all(model(x).data == 0)
+    assert np.all(model(x).detach().numpy() == 0)
     handle.remove()
     handle.remove()  # removing twice is harmless
-    assert np.any(model(x).data != 0)
+    assert np.any(model(x).detach().numpy() != 0)
 
 
 def test_hooks_run_in_registration_order_and_chain_their_results():

@@ -57,10 +57,10 @@ def _shake_batchnorm(model, seed=0):
     rng = np.random.default_rng(seed)
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
-            m.weight.data[...] = rng.uniform(0.5, 1.5, m.num_features)
-            m.bias.data[...] = rng.normal(0, 0.2, m.num_features)
-            m.running_mean.data[...] = rng.normal(0, 0.2, m.num_features)
-            m.running_var.data[...] = rng.uniform(0.5, 1.5, m.num_features)
+            m.weight.detach().numpy()[...] = rng.uniform(0.5, 1.5, m.num_features)
+            m.bias.detach().numpy()[...] = rng.normal(0, 0.2, m.num_features)
+            m.running_mean.detach().numpy()[...] = rng.normal(0, 0.2, m.num_features)
+            m.running_var.detach().numpy()[...] = rng.uniform(0.5, 1.5, m.num_features)
 
 
 def run_both(model, tmodel, x, y, dtype, tol, masks_into_torch=False):
@@ -125,10 +125,10 @@ def test_feedforward_and_cnn(name, dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 def test_c6_in_eval_mode(dtype, unfolding):
     model, tmodel, x, y = _setup("C6", dtype, train=False)
-    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    before = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
     run_both(model, tmodel, x, y, dtype, TOL[dtype])
     for k, v in model.state_dict().items():
-        np.testing.assert_array_equal(v.data, before[k], err_msg=k)
+        np.testing.assert_array_equal(v.detach().numpy(), before[k], err_msg=k)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
@@ -138,7 +138,7 @@ def test_c6_in_train_mode_with_dropout_zero(dtype):
     run_both(model, tmodel, x, y, dtype, tol)
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
-            assert int(m.num_batches_tracked.data) == 1
+            assert int(m.num_batches_tracked.detach().numpy()) == 1
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])

@@ -74,7 +74,7 @@ def test_torch_to_chainrule(name):
     result = model.load_state_dict(tm.state_dict())
     assert result.missing_keys == [] and result.unexpected_keys == []
     for key, value in tm.state_dict().items():
-        np.testing.assert_array_equal(model.state_dict()[key].data, value.numpy(), err_msg=key)
+        np.testing.assert_array_equal(model.state_dict()[key].detach().numpy(), value.numpy(), err_msg=key)
         assert model.state_dict()[key].dtype == value.numpy().dtype, key
     assert [id(p) for p in model.parameters()] == params_before  # copied in place
 
@@ -83,7 +83,7 @@ def test_torch_state_dict_with_tensors_that_require_grad_loads():
     tm = _trained_looking_torch("C2")
     model = _fresh("C2", seed=9)
     model.load_state_dict(tm.state_dict(keep_vars=True))
-    np.testing.assert_array_equal(model[0].weight.data, tm[0].weight.detach().numpy())
+    np.testing.assert_array_equal(model[0].weight.detach().numpy(), tm[0].weight.detach().numpy())
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -91,13 +91,13 @@ def test_chainrule_to_torch(name):
     model = _fresh(name, seed=3)
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
-            m.running_var.data[...] = 2.5
-            m.num_batches_tracked.data[...] = 17
+            m.running_var.detach().numpy()[...] = 2.5
+            m.num_batches_tracked.detach().numpy()[...] = 17
     tm = build(_fresh(name, seed=4))
     result = tm.load_state_dict(to_torch_state(model.state_dict()), strict=True)
     assert result.missing_keys == [] and result.unexpected_keys == []
     for key, value in model.state_dict().items():
-        np.testing.assert_array_equal(tm.state_dict()[key].numpy(), value.data, err_msg=key)
+        np.testing.assert_array_equal(tm.state_dict()[key].numpy(), value.detach().numpy(), err_msg=key)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -105,8 +105,8 @@ def test_round_trips_are_exact(name):
     original = _fresh(name, seed=1)
     for m in original.modules():
         if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.data[...] = np.linspace(-1, 1, m.num_features)
-            m.num_batches_tracked.data[...] = 3
+            m.running_mean.detach().numpy()[...] = np.linspace(-1, 1, m.num_features)
+            m.num_batches_tracked.detach().numpy()[...] = 3
     # chainrule → chainrule
     copy = _fresh(name, seed=2)
     copy.load_state_dict(original.state_dict())
@@ -114,29 +114,29 @@ def test_round_trips_are_exact(name):
     back = _fresh(name, seed=3)
     back.load_state_dict(twin(original).state_dict())
     for key, value in original.state_dict().items():
-        np.testing.assert_array_equal(copy.state_dict()[key].data, value.data, err_msg=key)
-        np.testing.assert_array_equal(back.state_dict()[key].data, value.data, err_msg=key)
+        np.testing.assert_array_equal(copy.state_dict()[key].detach().numpy(), value.detach().numpy(), err_msg=key)
+        np.testing.assert_array_equal(back.state_dict()[key].detach().numpy(), value.detach().numpy(), err_msg=key)
     x = cr.tensor(np.random.default_rng(0).random((2, 1, 28, 28)).astype(np.float32))
     for m in (original, copy, back):
         m.eval()
-    np.testing.assert_array_equal(original(x).data, copy(x).data)
-    np.testing.assert_array_equal(original(x).data, back(x).data)
+    np.testing.assert_array_equal(original(x).detach().numpy(), copy(x).detach().numpy())
+    np.testing.assert_array_equal(original(x).detach().numpy(), back(x).detach().numpy())
 
 
 def test_state_dict_values_share_memory_with_the_model_as_torchs_do():
     model = c2_cnn()
     state = model.state_dict()
-    model[0].bias.data[...] = 42.0
-    assert np.all(state["0.bias"].data == 42.0)
+    model[0].bias.detach().numpy()[...] = 42.0
+    assert np.all(state["0.bias"].detach().numpy() == 42.0)
     assert not state["0.bias"].requires_grad
 
 
 def test_a_float64_checkpoint_loads_into_a_float32_model_as_float32():
     model = c2_cnn()
-    state = {k: np.asarray(v.data, dtype=np.float64) + 1 for k, v in c2_cnn().state_dict().items()}
+    state = {k: np.asarray(v.detach().numpy(), dtype=np.float64) + 1 for k, v in c2_cnn().state_dict().items()}
     model.load_state_dict(state)
     assert all(p.dtype == np.float32 for p in model.parameters())
-    np.testing.assert_allclose(model[0].bias.data, state["0.bias"], rtol=1e-6)
+    np.testing.assert_allclose(model[0].bias.detach().numpy(), state["0.bias"], rtol=1e-6)
 
 
 # ------------------------------------------------------------- bad state_dicts
@@ -145,18 +145,18 @@ def _c6_state():
 
 
 def _snapshot(model):
-    return {k: v.data.copy() for k, v in model.state_dict().items()}
+    return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
 
 
 def _unchanged(model, snapshot):
     for k, v in model.state_dict().items():
-        np.testing.assert_array_equal(v.data, snapshot[k], err_msg=k)
+        np.testing.assert_array_equal(v.detach().numpy(), snapshot[k], err_msg=k)
 
 
 def test_missing_key_is_named_and_nothing_is_loaded():
     model = c6_cnn()
     before = _snapshot(model)
-    state = {k: v.data + 1 for k, v in _c6_state().items()}
+    state = {k: v.detach().numpy() + 1 for k, v in _c6_state().items()}
     del state["2.3.running_var"]
     del state["7.bias"]
     with pytest.raises(ValueError, match=r"missing key\(s\): 2\.3\.running_var, 7\.bias"):
@@ -167,7 +167,7 @@ def test_missing_key_is_named_and_nothing_is_loaded():
 def test_unexpected_key_is_named_and_nothing_is_loaded():
     model = c6_cnn()
     before = _snapshot(model)
-    state = {k: v.data + 1 for k, v in _c6_state().items()}
+    state = {k: v.detach().numpy() + 1 for k, v in _c6_state().items()}
     state["8.weight"] = np.zeros((3, 3), np.float32)
     with pytest.raises(ValueError, match=r"unexpected key\(s\): 8\.weight"):
         model.load_state_dict(state)
@@ -206,7 +206,7 @@ def test_strict_false_returns_the_same_missing_and_unexpected_keys_as_torch():
     source = c6_cnn()
     for m in source.modules():
         if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.data[...] = 0.5
+            m.running_mean.detach().numpy()[...] = 0.5
     # A PyTorch state_dict (it carries PyTorch's _metadata), edited; both models load it.
     state = twin(source).state_dict()
     del state["1.3.num_batches_tracked"], state["0.0.bias"]
@@ -218,8 +218,8 @@ def test_strict_false_returns_the_same_missing_and_unexpected_keys_as_torch():
     assert ours.missing_keys == theirs.missing_keys == ["0.0.bias", "1.3.num_batches_tracked"]
     assert ours.unexpected_keys == theirs.unexpected_keys == ["head.weight", "0.9.bias"]
     # what was present was loaded
-    np.testing.assert_array_equal(model[0][3].running_mean.data, 0.5)
-    np.testing.assert_array_equal(model[0][0].weight.data, source[0][0].weight.data)
+    np.testing.assert_array_equal(model[0][3].running_mean.detach().numpy(), 0.5)
+    np.testing.assert_array_equal(model[0][0].weight.detach().numpy(), source[0][0].weight.detach().numpy())
 
 
 def test_a_state_dict_without_num_batches_tracked_loads_as_in_torch():

@@ -121,3 +121,90 @@ def test_softmax_dims_are_checked_and_0d_works_as_in_torch(name):
     out.backward()
     reference = getattr(torch, name)(torch.tensor(3.0), -1)
     assert out.item() == reference.item() and x.grad.item() == 0.0
+
+
+# ------------------------------------------------ gelu, silu, softplus, hardtanh, relu6, mish
+NEW_SMOOTH = {
+    "gelu": F.gelu,
+    "gelu_tanh": lambda t: F.gelu(t, approximate="tanh"),
+    "silu": F.silu,
+    "softplus": F.softplus,
+    "softplus_beta2_threshold1": lambda t: F.softplus(t, beta=2.0, threshold=1.0),
+    "mish": F.mish,
+}
+NEW_KINKED = {  # kinks at ±1 (hardtanh), 0 and 6 (relu6); softplus(β=2, threshold=1) switches at x = ½
+    "hardtanh": (F.hardtanh, (-1.0, 1.0)),
+    "hardtanh_-2_0.5": (lambda t: F.hardtanh(t, -2.0, 0.5), (-2.0, 0.5)),
+    "relu6": (lambda t: F.relu6(t * 4), (0.0, 1.5)),
+}
+
+
+def _torch_new_activations():
+    torch = pytest.importorskip("torch")
+    TF = torch.nn.functional
+    return {
+        "gelu": TF.gelu, "gelu_tanh": lambda t: TF.gelu(t, approximate="tanh"), "silu": TF.silu,
+        "softplus": TF.softplus, "softplus_beta2_threshold1": lambda t: TF.softplus(t, beta=2.0, threshold=1.0),
+        "mish": TF.mish, "hardtanh": TF.hardtanh, "hardtanh_-2_0.5": lambda t: TF.hardtanh(t, -2.0, 0.5),
+        "relu6": lambda t: TF.relu6(t * 4),
+    }
+
+
+@pytest.mark.parametrize("name", NEW_SMOOTH)
+def test_new_smooth_activation_fd(name):
+    # softplus(β=2, threshold=1) has a (tiny) jump in slope at x = ½: keep away from it
+    fd_check(NEW_SMOOTH[name], away_from((3, 4), kinks=(0.5,), scale=4.0, seed=7))
+
+
+@pytest.mark.parametrize("name", NEW_KINKED)
+def test_new_kinked_activation_fd(name):
+    fn, kinks = NEW_KINKED[name]
+    fd_check(fn, away_from((4, 5), kinks=kinks, scale=3.0, seed=8))
+
+
+@pytest.mark.parametrize("name", [*NEW_SMOOTH, *NEW_KINKED])
+def test_new_activation_parity(name):
+    ours = NEW_SMOOTH.get(name) or NEW_KINKED[name][0]
+    parity(ours, _torch_new_activations()[name], randn(4, 5, seed=9) * 3)
+
+
+@pytest.mark.parametrize("name", [*NEW_SMOOTH, *NEW_KINKED])
+def test_new_activation_at_kinks_and_extremes_parity(name):
+    # the ends of hardtanh's range get gradient 0 as in PyTorch; softplus switches to the
+    # identity past its threshold; large inputs saturate without nan or overflow
+    x = np.array([0.0, -0.0, 1.0, -1.0, -2.0, 0.5, 1.5, 6.0, 20.0, 21.0, -20.0, 100.0, -100.0, 1e4, -1e4],
+                 dtype=np.float32)
+    ours = NEW_SMOOTH.get(name) or NEW_KINKED[name][0]
+    parity(ours, _torch_new_activations()[name], x, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["gelu", "gelu_tanh", "silu", "mish", "softplus"])
+def test_new_activation_small_inputs_keep_relative_precision(name):
+    x = -np.logspace(-7, -2, 11).astype(np.float32)
+    x = np.concatenate([x, -x])
+    parity(NEW_SMOOTH[name], _torch_new_activations()[name], x, rtol=1e-6, atol=0)
+
+
+def test_new_activations_keep_float64():
+    x = cr.tensor(randn(3, seed=10))
+    for fn in [*NEW_SMOOTH.values(), *(f for f, _ in NEW_KINKED.values())]:
+        assert fn(x).dtype == np.float64
+
+
+def test_gelu_rejects_an_unknown_approximation():
+    with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh', got 'erf'"):
+        F.gelu(cr.randn(3), approximate="erf")
+
+
+def test_hardtanh_rejects_min_above_max():
+    with pytest.raises(ValueError, match=r"min_val \(2\) must not exceed max_val \(1\)"):
+        F.hardtanh(cr.randn(3), 2, 1)
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu", "silu", "relu6", "mish", "hardtanh"])
+def test_activations_accept_inplace_as_pytorch(name):
+    torch = pytest.importorskip("torch")
+    x = randn(6, seed=11).astype(np.float32)
+    ours = getattr(F, name)(cr.tensor(x), inplace=True)
+    theirs = getattr(torch.nn.functional, name)(torch.tensor(x), inplace=True)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)

@@ -55,7 +55,7 @@ def test_conv2d_forward_matches_direct_sum():
     """An independent reference for the forward pass: the defining sum, looped."""
     x, w, b = randn(2, 3, 5, 6, seed=4), randn(4, 3, 2, 3, seed=5), randn(4, seed=6)
     stride, padding = (2, 1), (1, 2)
-    out = F.conv2d(cr.tensor(x), cr.tensor(w), cr.tensor(b), stride=stride, padding=padding).data
+    out = F.conv2d(cr.tensor(x), cr.tensor(w), cr.tensor(b), stride=stride, padding=padding).detach().numpy()
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (2, 2)))
     oh, ow = (5 + 2 - 2) // 2 + 1, (6 + 4 - 3) // 1 + 1
     expected = np.zeros((2, 4, oh, ow))
@@ -154,7 +154,7 @@ def test_max_pool2d_ties_follow_torch(case):
         # and changes the pattern of non-zeros.
         cts, tts, _, _ = parity(lambda t: F.max_pool2d(t, k, s, p),
                                 lambda t: torch.nn.functional.max_pool2d(t, k, s, p), x, seed=seed)
-        np.testing.assert_array_equal(cts[0].grad.data != 0, tts[0].grad.numpy() != 0)
+        np.testing.assert_array_equal(cts[0].grad.detach().numpy() != 0, tts[0].grad.numpy() != 0)
 
 
 def test_max_pool2d_constant_input_sends_gradient_to_first_element():
@@ -162,7 +162,7 @@ def test_max_pool2d_constant_input_sends_gradient_to_first_element():
     x = np.zeros((1, 1, 4, 4), np.float32)
     cts, _, _, _ = parity(lambda t: F.max_pool2d(t, 2), lambda t: torch.nn.functional.max_pool2d(t, 2),
                           x, exact=True)
-    nonzero = np.argwhere(cts[0].grad.data[0, 0] != 0).tolist()
+    nonzero = np.argwhere(cts[0].grad.detach().numpy()[0, 0] != 0).tolist()
     assert nonzero == [[0, 0], [0, 2], [2, 0], [2, 2]]
 
 
@@ -183,8 +183,8 @@ def test_max_pool2d_non_finite_windows_follow_torch(x, kernel, stride, padding):
     theirs = torch.tensor(x, requires_grad=True)
     expected = torch.nn.functional.max_pool2d(theirs, kernel, stride, padding)
     expected.sum().backward()
-    np.testing.assert_array_equal(out.data, expected.detach().numpy())
-    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+    np.testing.assert_array_equal(ours.grad.detach().numpy(), theirs.grad.numpy())
 
 
 def test_max_pool2d_padding_is_minus_infinity():
@@ -193,12 +193,12 @@ def test_max_pool2d_padding_is_minus_infinity():
     x = -rng(13).uniform(1, 2, size=(1, 1, 4, 4))
     _, _, co, _ = parity(lambda t: F.max_pool2d(t, 3, 2, 1),
                          lambda t: torch.nn.functional.max_pool2d(t, 3, 2, 1), x, exact=True)
-    assert np.all(co.data < 0)
+    assert np.all(co.detach().numpy() < 0)
 
 
 def test_avg_pool2d_padding_counts_in_the_mean():
     x = np.ones((1, 1, 2, 2))
-    out = F.avg_pool2d(cr.tensor(x), 3, 1, 1).data
+    out = F.avg_pool2d(cr.tensor(x), 3, 1, 1).detach().numpy()
     np.testing.assert_allclose(out, np.full((1, 1, 2, 2), 4 / 9))
 
 
@@ -384,7 +384,7 @@ def test_activations_stay_batch_last_in_memory():
                lambda t: F.dropout(t, 0.5, training=True),
                lambda t: F.batch_norm(t, None, None, cr.ones(3), cr.zeros(3), training=True)):
         h = op(h)
-        assert memory_order(h.data) == (1, 2, 3, 0)
+        assert memory_order(h.detach().numpy()) == (1, 2, 3, 0)
 
 
 # ------------------------------------------------- the patch matrix
@@ -424,4 +424,261 @@ def test_conv2d_of_an_image_without_rows_gives_zero_gradients():
     out.sum().backward()
     assert out.shape == (1, 2, 2, 5)
     assert x.grad.shape == (1, 1, 0, 3)
-    np.testing.assert_array_equal(w.grad.data, 0)
+    np.testing.assert_array_equal(w.grad.detach().numpy(), 0)
+
+
+# ------------------------------------------------- dilation, groups, 'same' and 'valid'
+# (input shape, weight shape, stride, padding, dilation, groups)
+GENERAL_CASES = [
+    ((2, 4, 6, 5), (6, 2, 3, 3), 1, 1, 1, 2),              # two groups
+    ((2, 3, 6, 6), (6, 1, 3, 3), 2, 1, 1, 3),              # depthwise, two filters per channel
+    ((1, 2, 7, 6), (3, 2, 3, 3), 1, 2, 2, 1),              # dilation
+    ((2, 2, 9, 8), (2, 2, 3, 2), (2, 1), (1, 2), (2, 3), 1),  # dilation and stride per axis
+    ((1, 4, 8, 7), (4, 1, 2, 3), (1, 2), 0, (3, 1), 4),    # dilated depthwise
+    ((1, 6, 5, 5), (3, 2, 1, 1), 1, 0, 1, 3),              # grouped 1x1
+]
+
+
+def _general_id(case):
+    x, w, s, p, d, g = case
+    return f"x{x}-w{w}-s{s}-p{p}-d{d}-g{g}"
+
+
+def _general(stride, padding, dilation, groups, torch_side=False):
+    conv2d = pytest.importorskip("torch").nn.functional.conv2d if torch_side else F.conv2d
+
+    def fn(x, w, b=None):
+        return conv2d(x, w, b, stride, padding, dilation, groups)
+    return fn
+
+
+@pytest.mark.parametrize("case", GENERAL_CASES, ids=_general_id)
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv2d_dilation_groups_fd_and_parity(case, bias):
+    xs, ws, *options = case
+    x, w, b = randn(*xs, seed=21), randn(*ws, seed=22), randn(ws[0], seed=23)
+    args = (x, w, b) if bias else (x, w)
+    fd_check(_general(*options), *args)
+    parity(_general(*options), _general(*options, torch_side=True), *args)
+
+
+def test_conv2d_dilated_grouped_forward_matches_direct_sum():
+    """The defining sum, looped: output channel o sees its group's input channels, the
+    kernel's taps d pixels apart."""
+    x, w, b = randn(2, 4, 7, 8, seed=24), randn(6, 2, 2, 3, seed=25), randn(6, seed=26)
+    (sh, sw), (ph, pw), (dh, dw), groups = (2, 1), (1, 2), (2, 3), 2
+    out = F.conv2d(cr.tensor(x), cr.tensor(w), cr.tensor(b), (sh, sw), (ph, pw), (dh, dw), groups).numpy()
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh, ow = (7 + 2 * ph - dh * 1 - 1) // sh + 1, (8 + 2 * pw - dw * 2 - 1) // sw + 1
+    expected = np.zeros((2, 6, oh, ow))
+    for n, o, i, j in np.ndindex(*expected.shape):
+        g = o // 3
+        window = xp[n, 2 * g:2 * g + 2, i * sh:i * sh + 2 * dh:dh, j * sw:j * sw + 3 * dw:dw]
+        expected[n, o, i, j] = np.sum(w[o] * window) + b[o]
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")  # PyTorch's, about its copy
+@pytest.mark.parametrize("kernel, dilation", [(3, 1), (4, 1), ((2, 5), 1), ((4, 3), (1, 2)), (2, 2), (1, 1)])
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_conv2d_string_padding_parity(kernel, dilation, padding):
+    """'same' keeps the size, with PyTorch's extra pixel after where the total padding is
+    odd (even kernels, odd dilation); 'valid' pads nothing."""
+    kh, kw = pair(kernel)
+    x, w, b = randn(2, 3, 7, 8, seed=27), randn(4, 3, kh, kw, seed=28), randn(4, seed=29)
+    options = (1, padding, dilation, 1)
+    # ∂L/∂W sums 2·7·8 products of O(1) terms into values up to ~10: float32 rounds them to ~1e-6
+    _, _, out, _ = parity(_general(*options), _general(*options, torch_side=True), x, w, b, atol=1e-5)
+    if padding == "same":
+        assert out.shape == (2, 4, 7, 8)
+
+
+def test_conv2d_same_padding_with_an_even_kernel_fd():
+    fd_check(_general(1, "same", 1, 1), randn(1, 2, 5, 4, seed=30), randn(3, 2, 4, 2, seed=31), randn(3, seed=32))
+
+
+def test_conv2d_padding_strings_match_explicit_padding():
+    """'valid' is padding 0, and 'same' of an odd kernel is padding ⌊k/2⌋·d."""
+    x, w = cr.randn(2, 3, 7, 8), cr.randn(4, 3, 3, 5)
+    np.testing.assert_array_equal(F.conv2d(x, w, padding="valid").numpy(), F.conv2d(x, w).numpy())
+    np.testing.assert_array_equal(F.conv2d(x, w, padding="same", dilation=2).numpy(),
+                                  F.conv2d(x, w, padding=(2, 4), dilation=2).numpy())
+
+
+def test_conv2d_bad_options_raise_like_torch():
+    """PyTorch raises RuntimeError for these: ShapeError is one (and a ValueError)."""
+    x = cr.randn(1, 4, 6, 6)
+    with pytest.raises(RuntimeError, match="conv2d: padding='same' is not supported for strided"):
+        F.conv2d(x, cr.randn(2, 4, 3, 3), stride=2, padding="same")
+    with pytest.raises(ValueError, match="conv2d: invalid padding string 'full'"):
+        F.conv2d(x, cr.randn(2, 4, 3, 3), padding="full")
+    with pytest.raises(RuntimeError, match="conv2d: given groups=3.*divisible by 3.*(4, 2, 3, 3)"):
+        F.conv2d(x, cr.randn(4, 2, 3, 3), groups=3)
+    with pytest.raises(RuntimeError, match="conv2d: input has 4 channels.*groups=2 expects 6"):
+        F.conv2d(x, cr.randn(4, 3, 3, 3), groups=2)
+    with pytest.raises(ValueError, match="conv2d: groups must be a positive integer, got 0"):
+        F.conv2d(x, cr.randn(4, 4, 3, 3), groups=0)
+    with pytest.raises(ValueError, match=r"conv2d: kernel 7x7 \(dilation 3,3\) is larger than the padded input 6x6"):
+        F.conv2d(x, cr.randn(4, 4, 3, 3), dilation=3)
+    with pytest.raises(ValueError, match="conv2d: dilation must be positive"):
+        F.conv2d(x, cr.randn(4, 4, 3, 3), dilation=0)
+    with pytest.raises(ValueError, match="conv2d: padding must be non-negative"):
+        F.conv2d(x, cr.randn(4, 4, 3, 3), padding=-1)
+
+
+def test_plain_convolutions_keep_the_fast_ways():
+    """groups=1, dilation=1 goes by kernel rows or the plain patch matrix as before; only
+    dilated or grouped convolutions take the general patch matrix."""
+    from chainrule.ops import conv
+
+    plain = conv._unfolder((64, 32, 14, 14), (3, 3), (1, 1), (1, 1), (14, 14), (1, 1), 1)
+    assert type(plain) is conv._KernelRows
+    assert type(conv._unfolder((64, 1, 28, 28), (3, 3), (1, 1), (1, 1), (28, 28), (1, 1), 1)) is conv._Patches
+    assert type(conv._unfolder((64, 32, 14, 14), (3, 3), (1, 1), (1, 1), (14, 14), (1, 1), 2)) is conv._GroupedPatches
+    assert type(conv._unfolder((64, 32, 14, 14), (3, 3), (1, 1), (2, 2), (14, 14), (2, 2), 1)) is conv._GroupedPatches
+
+
+# ------------------------------------------------- conv1d
+@pytest.mark.parametrize("stride, padding, dilation, groups", [(1, 0, 1, 1), (2, 1, 1, 2), (1, 2, 2, 1),
+                                                               (1, "same", 1, 1), (1, "same", 3, 6), (3, "valid", 2, 3)])
+def test_conv1d_fd_and_parity(stride, padding, dilation, groups):
+    torch = pytest.importorskip("torch")
+    x, w, b = randn(2, 6, 11, seed=33), randn(6, 6 // groups, 4, seed=34), randn(6, seed=35)
+
+    def ours(x, w, b):
+        return F.conv1d(x, w, b, stride, padding, dilation, groups)
+
+    def theirs(x, w, b):
+        return torch.nn.functional.conv1d(x, w, b, stride, padding, dilation, groups)
+    fd_check(ours, x, w, b)
+    parity(ours, theirs, x, w, b)
+
+
+def test_conv1d_needs_3d_input_and_weight():
+    with pytest.raises(ValueError, match=r"conv1d: expected a 3-d input.*\(1, 2, 3, 4\)"):
+        F.conv1d(cr.randn(1, 2, 3, 4), cr.randn(2, 2, 3))
+    with pytest.raises(ValueError, match="conv1d: stride must be an int or a 1-tuple"):
+        F.conv1d(cr.randn(1, 2, 5), cr.randn(2, 2, 3), stride=(1, 1))
+
+
+# ------------------------------------------------- conv_transpose2d
+# (input shape, weight shape [C_in, C_out/G, kH, kW], stride, padding, output_padding, groups, dilation)
+TRANSPOSED_CASES = [
+    ((2, 3, 4, 5), (3, 2, 3, 3), 1, 0, 0, 1, 1),
+    ((2, 3, 4, 5), (3, 2, 3, 3), (1, 2), 1, (0, 1), 1, 1),  # by kernel rows too, with the fixture
+    ((2, 3, 4, 5), (3, 4, 3, 3), 2, 1, 1, 1, 1),            # the usual ×2 upsampling layer
+    ((1, 2, 3, 4), (2, 3, 4, 2), (2, 3), (1, 0), (0, 2), 1, 1),
+    ((2, 4, 3, 3), (4, 1, 3, 3), 2, 1, 0, 2, 1),            # groups
+    ((1, 2, 4, 3), (2, 2, 3, 2), 1, (2, 1), 0, 1, (2, 1)),  # dilation
+    ((1, 2, 4, 3), (2, 3, 2, 3), 1, 0, 1, 1, 2),            # output padding ≥ stride (allowed by the dilation)
+    ((2, 2, 5, 5), (2, 3, 1, 1), 3, 0, 2, 1, 1),            # 1x1 with gaps between the outputs
+]
+
+
+def _transposed_id(case):
+    x, w, s, p, op, g, d = case
+    return f"x{x}-w{w}-s{s}-p{p}-op{op}-g{g}-d{d}"
+
+
+def _transposed(options, torch_side=False):
+    conv = pytest.importorskip("torch").nn.functional.conv_transpose2d if torch_side else F.conv_transpose2d
+
+    def fn(x, w, b=None):
+        return conv(x, w, b, *options)
+    return fn
+
+
+@pytest.mark.parametrize("case", TRANSPOSED_CASES, ids=_transposed_id)
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv_transpose2d_fd_and_parity(case, bias, unfolding):
+    xs, ws, *options = case
+    x, w, b = randn(*xs, seed=36), randn(*ws, seed=37), randn(ws[1] * options[3], seed=38)
+    args = (x, w, b) if bias else (x, w)
+    fd_check(_transposed(options), *args)
+    parity(_transposed(options), _transposed(options, torch_side=True), *args)
+
+
+def test_conv_transpose2d_is_the_adjoint_of_conv2d():
+    """⟨conv(z, W), x⟩ = ⟨z, conv_transpose(x, W)⟩ for every z and x: the definition."""
+    z, x, w = randn(2, 3, 10, 8, seed=39), randn(2, 4, 5, 5, seed=40), randn(4, 3, 3, 2, seed=41)
+    conv = F.conv2d(cr.tensor(z), cr.tensor(w), None, 2, 1).numpy()
+    transposed = F.conv_transpose2d(cr.tensor(x), cr.tensor(w), None, 2, 1, (1, 0)).numpy()  # row 10 seen by none
+    assert conv.shape == x.shape and transposed.shape == z.shape
+    np.testing.assert_allclose(np.sum(conv * x), np.sum(z * transposed), rtol=1e-12)
+
+
+def test_conv_transpose2d_bad_options_raise_like_torch():
+    x = cr.randn(1, 4, 5, 5)
+    with pytest.raises(RuntimeError, match="conv_transpose2d: output padding must be smaller than either stride"):
+        F.conv_transpose2d(x, cr.randn(4, 2, 3, 3), stride=2, output_padding=2)
+    with pytest.raises(RuntimeError, match="conv_transpose2d: input has 4 channels.*expects 3"):
+        F.conv_transpose2d(x, cr.randn(3, 2, 3, 3))
+    with pytest.raises(RuntimeError, match="conv_transpose2d: given groups=3"):
+        F.conv_transpose2d(x, cr.randn(4, 2, 3, 3), groups=3)
+    with pytest.raises(RuntimeError, match="conv_transpose2d: input 5x5 gives an output of size -5x-5"):
+        F.conv_transpose2d(x, cr.randn(4, 2, 3, 3), padding=6)
+    with pytest.raises(ValueError, match="conv_transpose2d: expected a 4-d input"):
+        F.conv_transpose2d(cr.randn(4, 5, 5), cr.randn(4, 2, 3, 3))
+
+
+# ------------------------------------------------- interpolate
+INTERPOLATE_CASES = [dict(scale_factor=2), dict(scale_factor=(1.5, 0.75)), dict(size=(7, 3)), dict(size=4),
+                     dict(size=(1, 9)), dict(scale_factor=(2.2, 3)),
+                     dict(scale_factor=(1.7, 0.6), recompute_scale_factor=True)]
+MODES = [("nearest", None), ("bilinear", False), ("bilinear", True)]
+
+
+@pytest.mark.parametrize("mode, align_corners", MODES)
+@pytest.mark.parametrize("options", INTERPOLATE_CASES, ids=str)
+def test_interpolate_fd_and_parity(mode, align_corners, options):
+    torch = pytest.importorskip("torch")
+
+    def ours(x):
+        return F.interpolate(x, mode=mode, align_corners=align_corners, **options)
+
+    def theirs(x):
+        return torch.nn.functional.interpolate(x, mode=mode, align_corners=align_corners, **options)
+    x = randn(2, 3, 5, 4, seed=42)
+    fd_check(ours, x)
+    parity(ours, theirs, x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_interpolate_index_rules_match_torch_for_every_small_size(dtype):
+    """Every output size 1…19 and many scale factors, from inputs of 1…9 rows: the same pixels
+    and weights as PyTorch (nearest exactly; float32 scales, ⌊i/2⌋ when doubling)."""
+    torch = pytest.importorskip("torch")
+    for h in range(1, 10):
+        x = rng(h).standard_normal((1, 2, h, 2)).astype(dtype)
+        options = [dict(size=(out, 2)) for out in range(1, 20)]
+        options += [dict(scale_factor=(f, 1)) for f in (0.3, 0.5, 0.6, 0.7, 1.5, 1.7, 2, 2.2, 2.5, 3, 1 / 3)
+                    if int(h * f) >= 1]
+        for option in options:
+            for mode, corners in MODES:
+                want = torch.nn.functional.interpolate(torch.from_numpy(x), mode=mode, align_corners=corners,
+                                                       **option).numpy()
+                got = F.interpolate(cr.tensor(x), mode=mode, align_corners=corners, **option).numpy()
+                what = f"h={h} {option} {mode} align_corners={corners}"
+                if mode == "nearest":
+                    np.testing.assert_array_equal(got, want, err_msg=what)
+                else:
+                    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6 if dtype == np.float32 else 1e-13,
+                                               err_msg=what)
+
+
+def test_interpolate_bad_arguments_raise_like_torch():
+    x = cr.randn(1, 2, 3, 3)
+    with pytest.raises(ValueError, match="interpolate: either size or scale_factor should be defined"):
+        F.interpolate(x)
+    with pytest.raises(ValueError, match="interpolate: only one of size or scale_factor should be defined"):
+        F.interpolate(x, size=4, scale_factor=2)
+    with pytest.raises(ValueError, match="interpolate: align_corners option can only be set with the interpolating"):
+        F.interpolate(x, scale_factor=2, align_corners=True)
+    with pytest.raises(NotImplementedError, match="interpolate: mode 'bicubic' is not supported"):
+        F.interpolate(x, scale_factor=2, mode="bicubic")
+    with pytest.raises(ValueError, match=r"interpolate: expected a 4-d input.*\(2, 3, 3\)"):
+        F.interpolate(cr.randn(2, 3, 3), scale_factor=2)
+    with pytest.raises(ValueError, match="interpolate: size must be positive"):
+        F.interpolate(x, size=(0, 2))
+    with pytest.raises(ValueError, match="interpolate: scale_factor must be a positive number"):
+        F.interpolate(x, scale_factor=-1)

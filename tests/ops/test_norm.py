@@ -44,7 +44,7 @@ def test_batch_norm_only_affine_requires_grad_fd(shape):
 
 def test_batch_norm_training_normalises_each_channel():
     x = randn(8, 3, 2, 2, seed=8) * 5 + 2
-    y = F.batch_norm(cr.tensor(x), None, None, training=True, eps=0.0).data
+    y = F.batch_norm(cr.tensor(x), None, None, training=True, eps=0.0).detach().numpy()
     np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), 0, atol=1e-12)
     np.testing.assert_allclose(y.var(axis=(0, 2, 3)), 1, rtol=1e-12)
 
@@ -72,8 +72,8 @@ def test_batch_norm_running_stats_as_tensors_are_updated():
     rm, rv = cr.zeros(3), cr.ones(3)
     x = randn(4, 3, seed=12).astype(np.float32)
     F.batch_norm(cr.tensor(x), rm, rv, training=True, momentum=0.1)
-    np.testing.assert_allclose(rm.data, 0.1 * x.mean(0), rtol=1e-6)
-    np.testing.assert_allclose(rv.data, 0.9 + 0.1 * x.var(0, ddof=1), rtol=1e-6)
+    np.testing.assert_allclose(rm.detach().numpy(), 0.1 * x.mean(0), rtol=1e-6)
+    np.testing.assert_allclose(rv.detach().numpy(), 0.9 + 0.1 * x.var(0, ddof=1), rtol=1e-6)
 
 
 def test_batch_norm_errors():
@@ -97,7 +97,7 @@ def _mask(shape, p, seed=13):
 def test_dropout_fixed_mask_fd(p):
     mask = _mask((3, 4), p)
     out = fd_check(lambda x: Dropout.apply(x, p=p, mask=mask), randn(3, 4, seed=14))
-    np.testing.assert_allclose(out.data, randn(3, 4, seed=14) * mask)
+    np.testing.assert_allclose(out.detach().numpy(), randn(3, 4, seed=14) * mask)
 
 
 def test_dropout_fixed_mask_parity():
@@ -112,20 +112,20 @@ def test_dropout_drawn_mask_is_inverted_dropout():
     p = 0.25
     x = cr.tensor(rng(16).uniform(1, 2, size=(200, 50)).astype(np.float32), requires_grad=True)
     y = F.dropout(x, p=p, training=True)
-    dropped = y.data == 0
-    np.testing.assert_allclose(y.data[~dropped], x.data[~dropped] / (1 - p), rtol=1e-6)
+    dropped = y.detach().numpy() == 0
+    np.testing.assert_allclose(y.detach().numpy()[~dropped], x.detach().numpy()[~dropped] / (1 - p), rtol=1e-6)
     assert abs(dropped.mean() - p) < 0.02
     y.backward(cr.ones(200, 50))
-    np.testing.assert_allclose(x.grad.data, np.where(dropped, 0, 1 / (1 - p)), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.detach().numpy(), np.where(dropped, 0, 1 / (1 - p)), rtol=1e-6)
     # reproducible from the global seed
     cr.manual_seed(0)
-    np.testing.assert_array_equal(F.dropout(x, p=p).data, y.data)
+    np.testing.assert_array_equal(F.dropout(x, p=p).detach().numpy(), y.detach().numpy())
 
 
 def test_dropout_identity_cases_and_errors():
     x = cr.randn(3, 4)
     assert F.dropout(x, 0.5, training=False) is x
     assert F.dropout(x, 0.0) is x
-    assert not np.any(F.dropout(x, 1.0).data)
+    assert not np.any(F.dropout(x, 1.0).detach().numpy())
     with pytest.raises(ValueError, match="dropout probability"):
         F.dropout(x, 1.5)

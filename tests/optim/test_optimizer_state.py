@@ -36,6 +36,14 @@ OPTIMISERS = {
                         lambda o: S.ExpDecayLR(o, tau=5, eta_min=1e-3)),
     "Adam-groups": (lambda p: cr.optim.Adam([{"params": p[:2], "lr": 0.02}, {"params": p[2:]}], lr=0.005),
                     lambda o: S.LambdaLR(o, [lambda t: 0.9 ** t, lambda t: 1 / (1 + t)])),
+    "AdamW-one-cycle": (lambda p: cr.optim.AdamW(p, amsgrad=True),
+                        lambda o: S.OneCycleLR(o, max_lr=0.01, total_steps=STEPS)),
+    "RMSprop-centered-momentum": (lambda p: cr.optim.RMSprop(p, lr=0.003, momentum=0.9, centered=True,
+                                                             weight_decay=0.01),
+                                  lambda o: S.MultiStepLR(o, milestones=[3, 6, 6])),
+    "Adagrad-groups": (lambda p: cr.optim.Adagrad([{"params": p[:2], "lr_decay": 0.1}, {"params": p[2:]}],
+                                                  lr=0.05, initial_accumulator_value=0.1),
+                       lambda o: S.ExponentialLR(o, gamma=0.9)),
 }
 
 
@@ -64,12 +72,12 @@ def test_resuming_from_a_checkpoint_equals_never_stopping(name):
     xs, ys = _data()
     model, opt, sched = _build(name)
     straight = _train(model, opt, sched, xs, ys, STEPS)
-    final = {k: v.data.copy() for k, v in model.state_dict().items()}
+    final = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
 
     model, opt, sched = _build(name)
     first = _train(model, opt, sched, xs, ys, CUT)
     checkpoint = pickle.dumps({
-        "model": {k: v.data.copy() for k, v in model.state_dict().items()},
+        "model": {k: v.detach().numpy().copy() for k, v in model.state_dict().items()},
         "optimizer": opt.state_dict(),
         "scheduler": sched.state_dict(),
         "rng": cr.get_rng_state(),
@@ -87,7 +95,7 @@ def test_resuming_from_a_checkpoint_equals_never_stopping(name):
 
     assert first + second == straight  # the losses, exactly
     for k, v in model.state_dict().items():
-        np.testing.assert_array_equal(v.data, final[k], err_msg=k)
+        np.testing.assert_array_equal(v.detach().numpy(), final[k], err_msg=k)
 
 
 def test_without_the_optimizer_state_the_run_differs():
@@ -97,7 +105,7 @@ def test_without_the_optimizer_state_the_run_differs():
     straight = _train(model, opt, sched, xs, ys, STEPS)
     model, opt, sched = _build("SGD-momentum-nesterov-wd")
     _train(model, opt, sched, xs, ys, CUT)
-    weights, rng = {k: v.data.copy() for k, v in model.state_dict().items()}, cr.get_rng_state()
+    weights, rng = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}, cr.get_rng_state()
     scheduler_state = sched.state_dict()
     model, opt, sched = _build("SGD-momentum-nesterov-wd")
     model.load_state_dict(weights)
@@ -115,7 +123,9 @@ def test_state_dict_layout_matches_torchs():
     model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
     tmodel = twin(model)
     x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
-    for kind, kwargs in [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.01, amsgrad=True))]:
+    for kind, kwargs in [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.01, amsgrad=True)),
+                         ("AdamW", dict(amsgrad=True)), ("RMSprop", dict(momentum=0.9, centered=True)),
+                         ("Adagrad", dict(lr_decay=0.01))]:
         opt = getattr(cr.optim, kind)(model.parameters(), **kwargs)
         topt = getattr(torch.optim, kind)(tmodel.parameters(), **kwargs)
         for _ in range(3):
@@ -195,9 +205,9 @@ def test_frozen_parameters_are_accepted_and_left_alone():
     cr.manual_seed(0)
     model = cr.nn.Sequential(cr.nn.Linear(3, 4), cr.nn.Linear(4, 1))
     model[0].requires_grad_(False)
-    frozen = model[0].weight.data.copy()
+    frozen = model[0].weight.detach().numpy().copy()
     opt = cr.optim.SGD(model.parameters(), lr=0.1)
     model(cr.randn(5, 3)).sum().backward()
     opt.step()
-    assert (model[0].weight.data == frozen).all()
+    assert (model[0].weight.detach().numpy() == frozen).all()
     assert model[0].weight.grad is None and model[1].weight.grad is not None

@@ -20,6 +20,7 @@ SCHEDULERS = {
     "ExponentialLR": lambda s, o: s.ExponentialLR(o, gamma=0.8),
     "CosineAnnealingLR": lambda s, o: s.CosineAnnealingLR(o, T_max=4, eta_min=0.01),
     "LambdaLR": lambda s, o: s.LambdaLR(o, lambda epoch: 1 / (1 + epoch)),
+    "MultiStepLR": lambda s, o: s.MultiStepLR(o, milestones=[2, 5, 5, 8], gamma=0.6),
 }
 
 
@@ -56,7 +57,7 @@ def run(make_optimizer, make_scheduler=None, *, dtype=np.float32, steps=STEPS, s
     sched = make_scheduler(cr.optim.lr_scheduler, opt) if make_scheduler else None
     tsched = make_scheduler(torch.optim.lr_scheduler, topt) if make_scheduler else None
 
-    initial = [p.data.copy() for p in model.parameters()]
+    initial = [p.detach().numpy().copy() for p in model.parameters()]
     history = []
     for step in range(steps):
         # a different mini-batch each step, so the gradients change direction
@@ -73,7 +74,7 @@ def run(make_optimizer, make_scheduler=None, *, dtype=np.float32, steps=STEPS, s
             sched.step()
             tsched.step()
         history.append((
-            [p.data.copy() for p in model.parameters()],
+            [p.detach().numpy().copy() for p in model.parameters()],
             [p.detach().numpy().copy() for p in tmodel.parameters()],
             [g["lr"] for g in opt.param_groups],
             [g["lr"] for g in topt.param_groups],
@@ -81,11 +82,15 @@ def run(make_optimizer, make_scheduler=None, *, dtype=np.float32, steps=STEPS, s
     return initial, history
 
 
-def assert_same_trajectory(run_result, dtype=np.float32):
+def assert_same_trajectory(run_result, dtype=np.float32, rtol=None):
     """Parameters within 1e-6 relative (float32; the floor is 1e-6 × the largest weight) or
-    1e-12 (float64) at every step; learning rates equal to 1e-12."""
+    1e-12 (float64) at every step; learning rates equal to 1e-12.
+
+    ``rtol`` (float32 only) widens both for updates that magnify rounding: PyTorch's CPU kernels
+    fuse multiply-adds (lerp, addcmul, one rounding where NumPy rounds twice), so float32
+    results differ in the last bit, and a step that divides by a small difference grows that."""
     initial, history = run_result
-    rtol, scale_atol = (1e-6, 1e-6) if dtype == np.float32 else (1e-12, 1e-13)
+    rtol, scale_atol = (rtol or 1e-6, rtol or 1e-6) if dtype == np.float32 else (1e-12, 1e-13)
     for step, (ours, theirs, lrs, tlrs) in enumerate(history):
         assert lrs == pytest.approx(tlrs, rel=1e-12, abs=0), (step, lrs, tlrs)
         for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):

@@ -115,15 +115,15 @@ def test_a4_matches_pytorch_and_finite_differences():
 def test_dead_units_against_numpy():
     rng = np.random.default_rng(0)
     model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 2))
-    model[0].bias.data[[1, 4]] = -100.0  # dead on any data in [0, 1]
+    model[0].bias.detach().numpy()[[1, 4]] = -100.0  # dead on any data in [0, 1]
     x = rng.uniform(0, 1, (40, 4)).astype(np.float32)
     layers = act.dead_units(model, x, batch_size=7)  # several batches
     assert [d.name for d in layers] == ["0", "2"]
-    W0, b0 = model[0].weight.data, model[0].bias.data
+    W0, b0 = model[0].weight.detach().numpy(), model[0].bias.detach().numpy()
     pre0 = x @ W0.T + b0
     assert layers[0].dead == list(np.flatnonzero((pre0 <= 0).all(0)))
     assert {1, 4} <= set(layers[0].dead)
-    pre1 = np.maximum(pre0, 0) @ model[2].weight.data.T + model[2].bias.data
+    pre1 = np.maximum(pre0, 0) @ model[2].weight.detach().numpy().T + model[2].bias.detach().numpy()
     assert layers[1].dead == list(np.flatnonzero((pre1 <= 0).all(0)))
     np.testing.assert_allclose(layers[1].max_pre, pre1.max(0), rtol=1e-5, atol=1e-6)
     report = act.dead_report(layers)
@@ -132,7 +132,7 @@ def test_dead_units_against_numpy():
 
 def test_dead_units_conv():
     model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(12, 2))
-    model[0].bias.data[:] = [-50.0, 50.0, -50.0]
+    model[0].bias.detach().numpy()[:] = [-50.0, 50.0, -50.0]
     layers = act.dead_units(model, np.random.default_rng(1).uniform(0, 1, (5, 1, 4, 4)).astype(np.float32))
     assert layers[0].kind == "Conv2d" and layers[0].dead == [0, 2]
 
@@ -182,7 +182,7 @@ def test_cli_activations_plot_and_dead(tmp_path):
     except Exception:  # pragma: no cover
         pytest.skip("the digits dataset is not available")
     model = models.build("mlp", (1, 8, 8), 10)
-    model[1].bias.data[:3] = -50.0
+    model[1].bias.detach().numpy()[:3] = -50.0
     serialization.save(model.state_dict(), tmp_path / "w.npz")
     result = run("activations", "--dead", tmp_path / "w.npz", "--model", "mlp", "--data", "digits", "--limit", "50")
     assert result.returncode == 0, result.stderr

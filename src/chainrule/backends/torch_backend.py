@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import functools
 import importlib
+import inspect
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -66,35 +67,34 @@ def torch_step_class():
     return Step
 
 
+# The arguments of PyTorch's recurrent layers, whose constructors take ``*args, **kwargs``.
+_RECURRENT_ARGS = ("input_size", "hidden_size", "num_layers", "nonlinearity", "bias", "batch_first", "dropout",
+                   "bidirectional")
+
+
 def _leaf(m):
+    """The ``torch.nn`` layer of ``m``'s class name, built with ``m``'s constructor arguments:
+    every argument of PyTorch's constructor that ``m`` keeps as an attribute of that name
+    (chainrule's layers keep PyTorch's), ``bias`` as whether ``m`` has one."""
     torch = require_torch()
-    t = torch.nn
     kind = type(m).__name__
-    if kind == "Linear":
-        return t.Linear(m.in_features, m.out_features, bias=m.bias is not None)
-    if kind == "Conv2d":
-        return t.Conv2d(m.in_channels, m.out_channels, m.kernel_size, stride=m.stride,
-                        padding=m.padding, bias=m.bias is not None)
-    if kind in ("MaxPool2d", "AvgPool2d"):
-        return getattr(t, kind)(m.kernel_size, m.stride, m.padding)
-    if kind in ("BatchNorm1d", "BatchNorm2d"):
-        return getattr(t, kind)(m.num_features, eps=m.eps, momentum=m.momentum, affine=m.affine,
-                                track_running_stats=m.track_running_stats)
-    if kind == "Dropout":
-        return t.Dropout(m.p)
-    if kind == "Flatten":
-        return t.Flatten(m.start_dim, m.end_dim)
-    if kind == "LeakyReLU":
-        return t.LeakyReLU(m.negative_slope)
-    if kind == "ELU":
-        return t.ELU(m.alpha)
-    if kind in ("Softmax", "LogSoftmax"):
-        return getattr(t, kind)(dim=m.dim)
-    if kind in ("ReLU", "Sigmoid", "Tanh", "Identity"):
-        return getattr(t, kind)()
     if kind == "Step":
         return torch_step_class()()
-    raise TypeError(f"the torch backend has no PyTorch twin for the layer {kind}")
+    layer = getattr(torch.nn, kind, None)
+    if not (isinstance(layer, type) and issubclass(layer, torch.nn.Module)):
+        raise TypeError(f"the torch backend has no PyTorch twin for the layer {kind}")
+    parameters = inspect.signature(layer.__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters.values()):
+        names = _RECURRENT_ARGS
+    else:
+        names = [n for n, p in parameters.items() if n not in ("self", "device", "dtype") and not n.startswith("_")
+                 and p.kind is not inspect.Parameter.VAR_KEYWORD]
+    arguments = {}
+    for name in names:
+        if hasattr(m, name):
+            value = getattr(m, name)
+            arguments[name] = value is not None if name == "bias" and not isinstance(value, bool) else value
+    return layer(**arguments)
 
 
 def build_torch(model):
@@ -106,6 +106,8 @@ def build_torch(model):
         return torch.nn.Sequential(OrderedDict((name, build_torch(child)) for name, child in model.named_children()))
     if isinstance(model, nn.ModuleList):
         return torch.nn.ModuleList([build_torch(child) for child in model])
+    if isinstance(model, nn.ModuleDict):
+        return torch.nn.ModuleDict(OrderedDict((name, build_torch(child)) for name, child in model.items()))
     return _leaf(model)
 
 
@@ -127,7 +129,7 @@ def _copy_modes(model, tmodel) -> None:
 def _torch_dtype(model):
     torch = require_torch()
     for _, p in model.named_parameters():
-        return torch.float64 if p.data.dtype == np.float64 else torch.float32
+        return torch.float64 if p._data.dtype == np.float64 else torch.float32
     return torch.float32
 
 
@@ -580,7 +582,7 @@ def parity(model, x, y, *, steps: int = 3, optimizers=("sgd", "adam"), lrs=None,
     base.eval()
     tm = twin_of(base)
     with no_grad():
-        ours = base(Tensor(x)).data
+        ours = base(Tensor(x))._data
     with torch.no_grad():
         theirs = tm(torch.from_numpy(x.copy()))
     row("outputs (eval mode)", ours, theirs)

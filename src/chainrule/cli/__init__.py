@@ -8,6 +8,7 @@ each command lives in its own module and registers itself on it when imported he
 * :mod:`.evaluate` -- ``evaluate``, ``predict``
 * :mod:`.data` -- ``data list``, ``data fetch``
 * :mod:`.grade` -- ``grade ID PATH``, ``grade list|skeleton|solution|bundle``
+* :mod:`.dropin` -- ``run-torch SCRIPT``
 
 User mistakes (a bad option, a missing file, an impossible shape, a bad spec field) end with a
 one-line ``Error: ...`` and a non-zero exit, never a traceback; click's own usage errors keep
@@ -21,5 +22,6 @@ from . import parity  # noqa: E402,F401
 from . import worksheets  # noqa: E402,F401  (explain, conv, verify: exercises A1–A7)
 from . import lab  # noqa: E402,F401  (lab list, lab run: exercises C2–C6)
 from . import grade  # noqa: E402,F401  (grade: the autograder of section E)
+from . import dropin  # noqa: E402,F401  (run-torch: a PyTorch script on this engine)
 
 __all__ = ["main"]

@@ -55,7 +55,7 @@ def _scratch(ctx):
         x0, y0 = cols(x[:1]), one_hot_columns(y[:1])
         dC_db, dC_dw = net.back_propagation(x0, y0)
         nn.HalfMSELoss(reduction="sum")(model(Tensor(x0.T)), Tensor(y0.T)).backward()
-        diff = max(max(np.abs(lin.weight.grad.data - gw.T).max(), np.abs(lin.bias.grad.data - gb.ravel()).max())
+        diff = max(max(np.abs(lin.weight.grad.numpy() - gw.T).max(), np.abs(lin.bias.grad.numpy() - gb.ravel()).max())
                    for lin, gb, gw in zip(linears, dC_db, dC_dw))
         import time
 

@@ -39,8 +39,8 @@ def _ann(ctx):
         loss_diff = abs(loss.item() - ann._loss(probs, yb))
         loss.backward()
         k = ann.output_size
-        diff = max(np.abs(l1.weight.grad.data * k - grads["W1"].T).max(), np.abs(l1.bias.grad.data * k - grads["b1"].ravel()).max(),
-                   np.abs(l2.weight.grad.data * k - grads["W2"].T).max(), np.abs(l2.bias.grad.data * k - grads["b2"].ravel()).max())
+        diff = max(np.abs(l1.weight.grad.numpy() * k - grads["W1"].T).max(), np.abs(l1.bias.grad.numpy() * k - grads["b1"].ravel()).max(),
+                   np.abs(l2.weight.grad.numpy() * k - grads["W2"].T).max(), np.abs(l2.bias.grad.numpy() * k - grads["b2"].ravel()).max())
         epochs = QUICK_EPOCHS if ctx.quick else EPOCHS
         started = time.perf_counter()
         history = ann.train(flat(x), y, flat(vx), vy, epochs=epochs, batch_size=BATCH)

@@ -113,8 +113,8 @@ def hand_written_cross_entropy(probabilities, targets):
     from .. import log
     from ..tensor import Tensor
 
-    labels = np.asarray(targets.data if isinstance(targets, Tensor) else targets).astype(np.int64)
-    one_hot = np.zeros(probabilities.shape, dtype=probabilities.data.dtype)
+    labels = np.asarray(targets.detach().numpy() if isinstance(targets, Tensor) else targets).astype(np.int64)
+    one_hot = np.zeros(probabilities.shape, dtype=probabilities.detach().numpy().dtype)
     one_hot[np.arange(len(labels)), labels] = 1
     return -(log(probabilities) * Tensor(one_hot)).sum(dim=1).mean()
 
@@ -125,8 +125,8 @@ def half_mse(outputs, targets):
     from .. import nn
     from ..tensor import Tensor
 
-    labels = np.asarray(targets.data if isinstance(targets, Tensor) else targets).astype(np.int64)
-    one_hot = np.zeros(outputs.shape, dtype=outputs.data.dtype)
+    labels = np.asarray(targets.detach().numpy() if isinstance(targets, Tensor) else targets).astype(np.int64)
+    one_hot = np.zeros(outputs.shape, dtype=outputs.detach().numpy().dtype)
     one_hot[np.arange(len(labels)), labels] = 1
     return nn.HalfMSELoss()(outputs, Tensor(one_hot))
 
@@ -155,7 +155,7 @@ def init_zeros(model):
 
 def weights(model) -> list[np.ndarray]:
     """The weight matrices of the model's layers, in order."""
-    return [p.data for name, p in model.named_parameters() if name.endswith("weight")]
+    return [p.detach().numpy() for name, p in model.named_parameters() if name.endswith("weight")]
 
 
 # ------------------------------------------------------------------ results

@@ -14,6 +14,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from .. import tensor as _tensor
 from ..tensor import Tensor
 
 
@@ -29,7 +30,7 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-class LayerError(ValueError):
+class LayerError(ValueError, RuntimeError):
     """A layer could not process its input. The message names the layer by its
     path in the model (e.g. ``features.3``), its type, and what was wrong."""
 
@@ -245,16 +246,37 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    def to(self, dtype) -> "Module":
-        """Convert every floating-point parameter and buffer to ``dtype`` in place
-        (the Parameter objects stay the same, so optimisers keep tracking them)."""
-        dtype = np.dtype(dtype)
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False) -> "Module":
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(tensor)`` (its dtype), as
+        PyTorch's: every floating-point parameter and buffer converted in place (the Parameter
+        objects stay the same, so optimisers keep tracking them). The CPU is the only device."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, (str, _tensor.device)) and not _tensor._is_type_name(arg):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None:
+            _tensor.check_device(device)
+        if dtype is None:
+            return self
+        dtype = _tensor.as_dtype(dtype)
         for tensor in list(self.parameters()) + list(self.buffers()):
             if tensor._data.dtype.kind == "f":
                 tensor._data = tensor._data.astype(dtype)
                 if tensor.grad is not None:
                     tensor.grad._data = tensor.grad._data.astype(dtype)
         return self
+
+    def cpu(self) -> "Module":
+        return self
+
+    def cuda(self, device=None) -> "Module":
+        _tensor.check_device("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}")
+
+    def half(self) -> "Module":
+        return self.to(np.float16)
 
     def float(self) -> "Module":
         return self.to(np.float32)

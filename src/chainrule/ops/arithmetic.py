@@ -1,4 +1,4 @@
-"""Arithmetic: the four operations, powers, negation and matrix products.
+"""Arithmetic: the four operations, powers, negation, matrix products and einsum.
 
 Gradients here are written for the broadcast shape; the engine sums them back
 to each input's shape (``autograd.unbroadcast``).
@@ -200,3 +200,47 @@ class Linear(Function):
         if len(needs) == 2:
             return grad_x, grad_w
         return grad_x, grad_w, (grad.sum(axis=0) if needs[2] else None)
+
+
+class Einsum(Function):
+    """``np.einsum`` of the inputs. The gradient of operand k is the einsum of the output's
+    gradient with the other operands, written to k's subscripts (a subscript of k's found
+    nowhere else was summed over k alone: its gradient is broadcast along it)."""
+
+    float_only = False
+    promotes = slice(None)
+
+    def forward(self, *arrays, equation):
+        equation = equation.replace(" ", "")
+        if "->" not in equation:  # implicit output: the subscripts used once, in order
+            inputs = equation.split(",")
+            letters = "".join(inputs)
+            equation += "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+        self.inputs_subs, self.output = equation.split("->")[0].split(","), equation.split("->")[1]
+        if "." in equation:
+            raise NotImplementedError("einsum: '...' (ellipsis) is not supported; name every dimension")
+        self.arrays = arrays
+        return np.einsum(equation, *arrays)
+
+    def backward(self, grad):
+        grads = []
+        for k, (subs, needed) in enumerate(zip(self.inputs_subs, self.needs_grad)):
+            if not needed:
+                grads.append(None)
+                continue
+            others = [s for i, s in enumerate(self.inputs_subs) if i != k]
+            known = set(self.output).union(*others)
+            target = "".join(dict.fromkeys(c for c in subs if c in known))
+            operands = [grad] + [a for i, a in enumerate(self.arrays) if i != k]
+            g = np.einsum(",".join([self.output] + others) + "->" + target, *operands)
+            shape = self.arrays[k].shape
+            if target != subs:  # put back the dimensions summed over k alone
+                if len(set(subs)) != len(subs):
+                    raise NotImplementedError("einsum: the gradient of a repeated subscript (a trace) is not supported")
+                sizes = dict(zip(subs, shape))
+                full = np.broadcast_to(np.expand_dims(g, tuple(i for i, c in enumerate(dict.fromkeys(subs))
+                                                               if c not in target)),
+                                       tuple(sizes[c] for c in dict.fromkeys(subs)))
+                g = full
+            grads.append(np.ascontiguousarray(g))
+        return tuple(grads)

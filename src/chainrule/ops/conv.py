@@ -23,6 +23,10 @@ channels). Elementwise ops, batch norm and pooling keep their input's memory ord
 (:mod:`.layout`), so the next convolution finds its input batch-last again: its
 patch copies then move whole runs of ``OW·N`` (stride 1) or ``N`` values, and no
 layer transposes its activations.
+
+Dilated and grouped convolutions take a general patch matrix (``_GroupedPatches``), so the
+plain case keeps its fast ways untouched; the transposed convolution is the convolution's
+input gradient, and its backward pass the convolution (``ConvTranspose2d``).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import numpy as np
 
 from .._blas import addmm
 from ..autograd import Function
+from ..errors import ShapeError
 from . import layout
 
 
@@ -51,20 +56,31 @@ def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
-def _geometry(op: str, x_shape, kernel, stride, padding):
-    """Output height and width, with a clear error where the window does not fit."""
+def _geometry(op: str, x_shape, kernel, stride, padding, dilation=(1, 1)):
+    """Output height and width, with a clear error where the window does not fit.
+    A dilated kernel spans d·(k − 1) + 1 pixels."""
     if len(x_shape) != 4:
         raise ValueError(f"{op}: expected a 4-d input [N, C, H, W], got shape {tuple(x_shape)}")
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    h, w = x_shape[2], x_shape[3]
-    if kh > h + 2 * ph or kw > w + 2 * pw:
-        raise ValueError(
-            f"{op}: kernel {kh}x{kw} is larger than the padded input {h + 2 * ph}x{w + 2 * pw} "
-            f"(input {h}x{w}, padding {ph},{pw})"
-        )
+    (kh, kw), (sh, sw), (ph, pw) = kernel if dilation == (1, 1) else _span(kernel, dilation), stride, padding
     if sh < 1 or sw < 1:
         raise ValueError(f"{op}: stride must be positive, got {stride}")
+    if ph < 0 or pw < 0:
+        raise ValueError(f"{op}: padding must be non-negative, got {padding}")
+    if dilation[0] < 1 or dilation[1] < 1:
+        raise ValueError(f"{op}: dilation must be positive, got {dilation}")
+    h, w = x_shape[2], x_shape[3]
+    if kh > h + 2 * ph or kw > w + 2 * pw:
+        dilated = "" if dilation == (1, 1) else f" (dilation {dilation[0]},{dilation[1]})"
+        raise ValueError(
+            f"{op}: kernel {kh}x{kw}{dilated} is larger than the padded input {h + 2 * ph}x{w + 2 * pw} "
+            f"(input {h}x{w}, padding {ph},{pw})"
+        )
     return output_size(h, kh, sh, ph), output_size(w, kw, sw, pw)
+
+
+def _span(kernel, dilation) -> tuple[int, int]:
+    """The pixels a dilated kernel spans along each axis: d·(k − 1) + 1."""
+    return tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
 
 
 def _pool_geometry(op: str, x_shape, kernel_size, stride, padding):
@@ -290,6 +306,57 @@ _KERNEL_ROWS_MIN_WIDTH = 12
 _KERNEL_ROWS_MIN_PATCHES = 2**20
 
 
+def _unfolder(x_shape, kernel, stride, padding, out_hw, dilation, groups) -> _Patches:
+    """The fast ways above for a plain convolution (every training benchmark's), the
+    general patch matrix for a dilated or grouped one."""
+    if dilation == (1, 1) and groups == 1:
+        return _unfolding(x_shape, kernel, stride, padding, out_hw)
+    return _GroupedPatches(x_shape, kernel, stride, padding, out_hw, dilation, groups)
+
+
+class _GroupedPatches(_Patches):
+    """The patch matrix of a dilated and/or grouped convolution.
+
+    Dilation d spaces the kernel's taps d pixels apart: kernel position (p, q) sees the
+    padded pixels [i·sh + p·dh, j·sw + q·dw], so only the windows move. With G groups,
+    output channel o sees the C/G input channels of its group g = o // (O/G):
+
+        out[n, o, i, j] = Σ_{c, p, q} w[o, c, p, q] · x_pad[n, g·C/G + c, i·sh + p·dh, j·sw + q·dw] + b[o]
+
+    The patch matrix's rows run over (c, p, q), so group g's rows are one contiguous block
+    P_g, and the convolution is G products W_g · P_g side by side (one batched ``matmul``),
+    with W_g = w[g·O/G : (g+1)·O/G] as [O/G, C/G·kH·kW]. Backward: ∂L/∂W_g = G_g·P_gᵀ and
+    the patch gradient W_gᵀ·G_g, scattered back into the image as ``_Patches`` does.
+    """
+
+    def __init__(self, x_shape, kernel, stride, padding, out_hw, dilation, groups):
+        super().__init__(x_shape, kernel, stride, padding, out_hw)
+        (dh, dw), self.groups = dilation, groups
+        self.windows = [(p, q, _window(p * dh, q * dw, stride, out_hw))
+                        for p in range(kernel[0]) for q in range(kernel[1])]
+
+    def _by_group(self, matrix) -> np.ndarray:
+        """[G·R, M] as [G, R, M]: one block of rows per group."""
+        return matrix.reshape(self.groups, -1, matrix.shape[-1])
+
+    def forward(self, x, weight, bias) -> np.ndarray:
+        self.patches = self.gather(x)
+        out = np.matmul(self._by_group(weight.reshape(weight.shape[0], -1)), self._by_group(self.patches))
+        out = out.reshape(weight.shape[0], -1)
+        if bias is not None:
+            out += bias[:, None]
+        return out
+
+    def weight_grad(self, grad_rows, weight_shape, with_bias: bool):
+        grad_w = np.matmul(self._by_group(grad_rows), self._by_group(self.patches).transpose(0, 2, 1))
+        return grad_w.reshape(weight_shape), (grad_rows.sum(axis=1) if with_bias else None)
+
+    def input_grad(self, weight, grad_rows):
+        per_group = self._by_group(weight.reshape(weight.shape[0], -1))
+        grad_patches = np.matmul(per_group.transpose(0, 2, 1), self._by_group(grad_rows))
+        return self._scatter(grad_patches.reshape(-1, grad_rows.shape[1]))
+
+
 def _per_kernel_row(weight) -> np.ndarray:
     """w[o, c, p, q] as [kH, O, C·kW]: W_p for each kernel row p."""
     out_c, c, kh, kw = weight.shape
@@ -336,16 +403,52 @@ def _weight_grad(grad_rows, patches, rows: int) -> np.ndarray:
 _SKINNY_WEIGHT = 4096  # weights with at most this many entries take the per-row product
 
 
+def _check_groups(op: str, channels: int, weight_shape, groups, transposed: bool = False) -> None:
+    """``groups`` divides the weight's first dimension, and the input has the channels the
+    weight expects: C/G per group for a convolution, the weight's first dimension for a
+    transposed one."""
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive integer, got {groups!r}")
+    if weight_shape[0] % groups:
+        raise ShapeError(f"{op}: given groups={groups}, expected the weight's dimension 0 to be divisible "
+                         f"by {groups}, but got a weight of shape {tuple(weight_shape)}")
+    expected = weight_shape[0] if transposed else weight_shape[1] * groups
+    if channels != expected:
+        raise ShapeError(f"{op}: input has {channels} channels but the weight {tuple(weight_shape)} with "
+                         f"groups={groups} expects {expected}")
+
+
+def string_padding(op: str, padding: str, kernel, stride, dilation):
+    """``padding='valid'`` (none) or ``'same'`` (output as large as the input, stride 1 only),
+    as (symmetric padding, leading output rows and columns to drop).
+
+    'same' pads d·(k − 1) pixels along each axis, as PyTorch does: ⌊half⌋ before and the rest
+    after, one more after where the total is odd (an even kernel). That is the symmetric
+    padding by the larger side, less the first output row (column), which alone sees the
+    extra pixel before.
+    """
+    if padding == "valid":
+        return (0, 0), (0, 0)
+    if padding != "same":
+        raise ValueError(f"{op}: invalid padding string {padding!r}, should be one of 'same', 'valid'")
+    if pair(stride, "stride") != (1, 1):
+        raise ShapeError(f"{op}: padding='same' is not supported for strided convolutions")
+    total = [d * (k - 1) for k, d in zip(kernel, pair(dilation, "dilation"))]
+    return tuple(t - t // 2 for t in total), tuple(t % 2 for t in total)
+
+
 class Conv2d(Function):
-    def forward(self, x, weight, bias=None, stride=1, padding=0):
-        stride, padding = pair(stride, "stride"), pair(padding, "padding")
+    def forward(self, x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+        stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
         out_c, in_c, kh, kw = weight.shape
-        oh, ow = _geometry("conv2d", x.shape, (kh, kw), stride, padding)
+        oh, ow = _geometry("conv2d", x.shape, (kh, kw), stride, padding, dilation)
         n, c = x.shape[:2]
-        if c != in_c:
+        if groups == 1 and c != in_c:
             raise ValueError(f"conv2d: input has {c} channels (shape {x.shape}) but the weight "
                              f"{weight.shape} expects {in_c}")
-        self.unfold, self.weight = _unfolding(x.shape, (kh, kw), stride, padding, (oh, ow)), weight
+        _check_groups("conv2d", c, weight.shape, groups)
+        self.unfold = _unfolder(x.shape, (kh, kw), stride, padding, (oh, ow), dilation, groups)
+        self.weight = weight
         out = self.unfold.forward(x, weight, bias)  # [O, OH·OW·N]
         return out.reshape(out_c, oh, ow, n).transpose(3, 0, 1, 2)  # batch-last memory, see above
 
@@ -362,6 +465,79 @@ class Conv2d(Function):
             grads[2] = grad_rows.sum(axis=1)
         if self.needs_grad[0]:
             grads[0] = self.unfold.input_grad(weight, grad_rows)
+        return tuple(grads)
+
+
+def transposed_output_size(size: int, kernel: int, stride: int, padding: int, output_padding: int,
+                           dilation: int) -> int:
+    """(size − 1)·stride − 2·padding + dilation·(kernel − 1) + output_padding + 1, as PyTorch computes it:
+    the smallest input a convolution maps onto ``size`` outputs, plus ``output_padding`` rows."""
+    return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+
+
+class ConvTranspose2d(Function):
+    """The transposed convolution: the adjoint of a convolution, so its input gradient.
+
+    For the convolution z ↦ conv(z, W) with this stride, padding, dilation and groups, and
+    W [C_in, C_out/G, kH, kW] read as that convolution's weight (C_in outputs, C_out inputs),
+
+        conv_transpose(x, W) = ∂⟨conv(z, W), x⟩/∂z = convᵀ(x) + b,
+
+    where z has the transposed output's shape. So the forward pass is ``_Patches.input_grad``
+    with x as the output gradient, and the backward pass is the convolution itself:
+    ∂L/∂x = conv(∂L/∂y, W), ∂L/∂W = the convolution's weight gradient with patches of
+    ∂L/∂y and x as its output gradient, ∂L/∂b = Σ ∂L/∂y over batch and pixels.
+    """
+
+    def forward(self, x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+        stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
+        output_padding = pair(output_padding, "output_padding")
+        if len(x.shape) != 4:
+            raise ValueError(f"conv_transpose2d: expected a 4-d input [N, C, H, W], got shape {tuple(x.shape)}")
+        in_c, out_per_group, kh, kw = weight.shape
+        n, c, h, w = x.shape
+        _check_groups("conv_transpose2d", c, weight.shape, groups, transposed=True)
+        for extra, s, d in zip(output_padding, stride, dilation):
+            if not 0 <= extra < max(s, d):
+                raise ShapeError(f"conv_transpose2d: output padding must be smaller than either stride or "
+                                 f"dilation, got output_padding={output_padding}, stride={stride}, "
+                                 f"dilation={dilation}")
+        out_hw = tuple(transposed_output_size(*args) for args in
+                       zip((h, w), (kh, kw), stride, padding, output_padding, dilation))
+        if min(out_hw) < 1:
+            raise ShapeError(f"conv_transpose2d: input {h}x{w} gives an output of size "
+                             f"{out_hw[0]}x{out_hw[1]}, which is too small")
+        z_shape = (n, out_per_group * groups, *out_hw)
+        # The convolution of z: as large as x, or larger where output_padding ≥ stride (dilated).
+        self.conv_hw = conv_hw = _geometry("conv_transpose2d", z_shape, (kh, kw), stride, padding, dilation)
+        self.unfold = _unfolder(z_shape, (kh, kw), stride, padding, conv_hw, dilation, groups)
+        image = x.transpose(1, 2, 3, 0)  # [C_in, H, W, N], the convolution's output order
+        if conv_hw != (h, w):  # the convolution's outputs beyond x get no gradient: zeros
+            image = np.zeros((c, *conv_hw, n), dtype=x.dtype)
+            image[:, :h, :w] = x.transpose(1, 2, 3, 0)
+        rows = image.reshape(c, -1)  # no copy if x is batch-last
+        out = self.unfold.input_grad(weight, rows)  # [N, C_out, H', W'], a fresh array
+        if bias is not None:
+            out += bias[:, None, None]
+        if self.recording:
+            self.weight, self.rows, self.x_hw = weight, rows, (h, w)
+        return out
+
+    def backward(self, grad):
+        weight, needs = self.weight, self.needs_grad
+        has_bias = len(needs) == 3
+        grads = [None, None] + [None] * has_bias
+        if has_bias and needs[2]:
+            grads[2] = grad.sum(axis=(0, 2, 3))
+        if needs[0] or needs[1]:
+            # The convolution of ∂L/∂y; it also gathers the patches ∂L/∂W needs (its product
+            # is spent for nothing only where x needs no gradient).
+            conv = self.unfold.forward(grad, weight, None)  # [C_in, OH·OW·N]
+            if needs[0]:
+                (h, w), n = self.x_hw, grad.shape[0]
+                grads[0] = conv.reshape(weight.shape[0], *self.conv_hw, n)[:, :h, :w].transpose(3, 0, 1, 2)
+            if needs[1]:
+                grads[1], _ = self.unfold.weight_grad(self.rows, weight.shape, False)
         return tuple(grads)
 
 

@@ -1,4 +1,5 @@
-"""Batch normalisation and dropout: the two layers that act differently in training and evaluation."""
+"""Batch normalisation and dropout (the two layers that act differently in training and
+evaluation), and layer normalisation."""
 
 from __future__ import annotations
 
@@ -84,3 +85,40 @@ class Dropout(Function):
 
     def backward(self, grad):
         return grad * self.mask
+
+
+class LayerNorm(Function):
+    """Normalise each sample over its last ``ndim`` axes, then scale and shift elementwise.
+
+    With μ and σ² the mean and biased variance over those n values, x̂ = (x − μ)/√(σ² + ε)
+    and y = γ ⊙ x̂ + β (γ, β of the normalised shape). Writing ĝ = g ⊙ γ,
+
+        ∂L/∂x = (ĝ − mean(ĝ) − x̂ · mean(ĝ ⊙ x̂)) / √(σ² + ε),
+
+    the means over the same n values (μ and σ² depend on x); ∂L/∂γ = Σ g ⊙ x̂ and
+    ∂L/∂β = Σ g over the leading (batch) axes.
+    """
+
+    def forward(self, x, weight, bias, ndim=1, eps=1e-5):
+        axes = tuple(range(x.ndim - ndim, x.ndim))
+        mean = x.mean(axis=axes, keepdims=True)
+        centred = x - mean
+        var = np.mean(centred * centred, axis=axes, keepdims=True)
+        self.inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
+        self.x_hat = centred * self.inv_std
+        self.weight, self.axes = weight, axes
+        return self.x_hat * weight + bias
+
+    def backward(self, grad):
+        x_hat, axes = self.x_hat, self.axes
+        batch = tuple(range(grad.ndim - len(axes)))
+        grad_x = grad_weight = grad_bias = None
+        if self.needs_grad[0]:
+            g = grad * self.weight
+            grad_x = self.inv_std * (g - g.mean(axis=axes, keepdims=True)
+                                     - x_hat * (g * x_hat).mean(axis=axes, keepdims=True))
+        if self.needs_grad[1]:
+            grad_weight = (grad * x_hat).sum(axis=batch)
+        if self.needs_grad[2]:
+            grad_bias = grad.sum(axis=batch)
+        return grad_x, grad_weight, grad_bias

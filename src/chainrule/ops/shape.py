@@ -8,6 +8,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd import Function
+from ..errors import ShapeError
 from ..tensor import Tensor, _plain
 
 
@@ -34,7 +35,7 @@ def wrap_dims(op: str, dims, shape: tuple) -> tuple[int, ...]:
     axes = tuple(wrap_dim(op, d, shape) for d in dims)
     for i, a in enumerate(axes):
         if a in axes[:i]:
-            raise ValueError(f"{op}: dim {a} appears more than once in dims {tuple(dims)}")
+            raise ShapeError(f"{op}: dim {a} appears more than once in dims {tuple(dims)}")
     return axes
 
 
@@ -46,7 +47,7 @@ class Reshape(Function):
         try:
             return x.reshape(shape)
         except ValueError:
-            raise ValueError(f"reshape: shape {tuple(shape)} is invalid for a tensor of shape {x.shape} "
+            raise ShapeError(f"reshape: shape {tuple(shape)} is invalid for a tensor of shape {x.shape} "
                              f"({x.size} elements)") from None
 
     def backward(self, grad):
@@ -58,7 +59,7 @@ class Permute(Function):
 
     def forward(self, x, dims):
         if len(dims) != x.ndim:
-            raise ValueError(f"permute: {tuple(dims)} is not a permutation of the {x.ndim} dimensions of {x.shape}")
+            raise ShapeError(f"permute: {tuple(dims)} is not a permutation of the {x.ndim} dimensions of {x.shape}")
         self.dims = wrap_dims("permute", dims, x.shape)  # argsort in backward needs them non-negative
         return np.transpose(x, self.dims)
 
@@ -140,7 +141,7 @@ def _gather_index(shape, index, dim) -> tuple:
     if index.dtype.kind not in "iu":
         raise TypeError(f"gather: index must be an integer tensor, got dtype {index.dtype}")
     if index.ndim != len(shape) or any(i > n for d, (i, n) in enumerate(zip(index.shape, shape)) if d != dim):
-        raise ValueError(f"gather: index of shape {index.shape} does not fit input of shape {shape} "
+        raise ShapeError(f"gather: index of shape {index.shape} does not fit input of shape {shape} "
                          f"(same number of dimensions, no larger outside dim {dim})")
     if index.size and (index.min() < -shape[dim] or index.max() >= shape[dim]):
         raise IndexError(f"gather: index values must lie in [{-shape[dim]}, {shape[dim] - 1}] "
@@ -181,7 +182,7 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True) -> ValuesIndice
     axis = wrap_dim("topk", dim, x.shape)
     size = x.shape[axis] if x.ndim else 1
     if not 0 <= k <= size:
-        raise ValueError(f"topk: k must lie in [0, {size}] for dim {dim} of shape {x.shape}, got {k}")
+        raise ShapeError(f"topk: k must lie in [0, {size}] for dim {dim} of shape {x.shape}, got {k}")
     values, indices = sort(x, axis, descending=largest)
     first_k = (slice(None),) * axis + (slice(0, k),)
     return ValuesIndices(values[first_k], indices[first_k])
@@ -194,16 +195,16 @@ class Cat(Function):
     def forward(self, *arrays, dim=0):
         shapes = [a.shape for a in arrays]
         if not arrays:
-            raise ValueError("cat: expected a non-empty list of tensors")
+            raise ShapeError("cat: expected a non-empty list of tensors")
         if any(a.ndim == 0 for a in arrays):  # checked first: wrap_dim accepts dim 0 of a 0-d tensor
-            raise ValueError(f"cat: zero-dimensional tensors cannot be concatenated, got shapes {shapes}")
+            raise ShapeError(f"cat: zero-dimensional tensors cannot be concatenated, got shapes {shapes}")
         if len({a.ndim for a in arrays}) > 1:
-            raise ValueError(f"cat: tensors must have the same number of dimensions, got shapes {shapes}")
+            raise ShapeError(f"cat: tensors must have the same number of dimensions, got shapes {shapes}")
         self.dim = wrap_dim("cat", dim, shapes[0])
         try:
             out = np.concatenate(arrays, axis=self.dim)
         except ValueError:
-            raise ValueError(f"cat: shapes {shapes} do not match outside dimension {dim}") from None
+            raise ShapeError(f"cat: shapes {shapes} do not match outside dimension {dim}") from None
         self.splits = np.cumsum([a.shape[self.dim] for a in arrays])[:-1]
         return out
 
@@ -217,10 +218,10 @@ class Stack(Function):
 
     def forward(self, *arrays, dim=0):
         if not arrays:
-            raise ValueError("stack: expected a non-empty list of tensors")
+            raise ShapeError("stack: expected a non-empty list of tensors")
         shapes = {a.shape for a in arrays}
         if len(shapes) != 1:
-            raise ValueError(f"stack: every tensor must have the same shape, got {sorted(shapes)}")
+            raise ShapeError(f"stack: every tensor must have the same shape, got {sorted(shapes)}")
         self.dim = wrap_dim("stack", dim, arrays[0].shape, new=True)
         return np.stack(arrays, axis=self.dim)
 
@@ -242,7 +243,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one (``torch.flatten``)."""
     start, end = wrap_dim("flatten", start_dim, x.shape), wrap_dim("flatten", end_dim, x.shape)
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
                          f"in a tensor of shape {x.shape}")
     if x.ndim == 0:
         return Reshape.apply(x, shape=(1,))

@@ -10,6 +10,14 @@ from ..autograd import enable_grad, no_grad, note_inplace_write
 from ..tensor import Tensor
 
 
+def lerp_(start: np.ndarray, end: np.ndarray, weight: float, tmp: np.ndarray) -> None:
+    """start ← start + w (end − start), in place through the work array ``tmp`` (``torch.lerp_``,
+    a running mean's update)."""
+    np.subtract(end, start, out=tmp)
+    tmp *= weight
+    start += tmp
+
+
 class Optimizer:
     """Holds ``param_groups`` (dicts of parameters and hyperparameters such as ``lr``,
     which schedulers change) and ``state`` (per-parameter buffers such as momentum)."""
@@ -19,6 +27,9 @@ class Optimizer:
         self.state: dict = {}
         self._scratch_arrays: dict = {}
         self.param_groups: list[dict] = []
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                            "but got a Tensor")
         params = list(params)
         if not params:
             raise ValueError("optimizer got an empty parameter list")
@@ -27,8 +38,16 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, group: dict) -> None:
+        """Append a group (``{"params": [...], "lr": ...}``; unset options take the defaults),
+        e.g. to train layers that were frozen so far."""
+        if not isinstance(group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(group).__name__}")
         group = dict(group)
-        group["params"] = list(group["params"])
+        params = group["params"]
+        if isinstance(params, set):  # its order, hence the state_dict's numbering, varies between runs
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. Please use a list instead.")
+        group["params"] = [params] if isinstance(params, Tensor) else list(params)
         for p in group["params"]:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")

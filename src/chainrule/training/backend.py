@@ -38,14 +38,14 @@ class ChainruleBackend:
 
     @staticmethod
     def numpy(outputs) -> np.ndarray:
-        return outputs.data
+        return outputs._data
 
     @staticmethod
     def gradients_look_finite(params) -> bool:
         """A cheap test (one sum per parameter): False when some gradient may be non-finite."""
         for p in params:
             g = p.grad
-            if g is not None and not math.isfinite(np.add.reduce(g.data, axis=None)):
+            if g is not None and not math.isfinite(np.add.reduce(g._data, axis=None)):
                 return False
         return True
 
@@ -75,15 +75,15 @@ class ChainruleBackend:
 
     @staticmethod
     def copy_buffers(buffers) -> list:
-        return [np.array(b.data, copy=True) for b in buffers]
+        return [np.array(b._data, copy=True) for b in buffers]
 
     @staticmethod
     def restore_buffers(buffers, saved) -> None:
         for b, array in zip(buffers, saved):
-            if b.data.shape == array.shape and b.data.dtype == array.dtype:
+            if b._data.shape == array.shape and b._data.dtype == array.dtype:
                 b.copy_(array)
             else:
-                b.data = array.copy()
+                b._data = array.copy()
 
     @staticmethod
     def state_dict(obj) -> dict:

@@ -166,7 +166,7 @@ class EarlyStopping(Callback):
         if self._improved(value):
             self.best, self.best_iteration, self.wait = float(value), logs["iteration"], 0
             if self.restore_best_weights:
-                self.best_weights = {k: np.array(v.data, copy=True) for k, v in trainer.model.state_dict().items()}
+                self.best_weights = {k: np.array(v._data, copy=True) for k, v in trainer.model.state_dict().items()}
             return
         self.wait += 1
         if self.wait >= self.patience and self.stopped_iteration is None:

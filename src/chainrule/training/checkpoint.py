@@ -52,7 +52,7 @@ def encode(value, arrays: dict, prefix: str):
         arrays[prefix] = np.asarray(value)
         return {"__ndarray__": prefix, "scalar": True}
     if isinstance(value, Tensor):
-        arrays[prefix] = value.data
+        arrays[prefix] = value._data
         return {"__ndarray__": prefix}
     if isinstance(value, tuple):
         return {"__tuple__": [encode(v, arrays, f"{prefix}/{i}") for i, v in enumerate(value)]}
@@ -131,7 +131,7 @@ def save_checkpoint(folder, iteration: int, meta: dict, model_state: dict, keep:
     holds one run's timeline, and a run resumed from an earlier checkpoint replaces it."""
     folder = Path(folder)
     npz_path, json_path = checkpoint_paths(folder, iteration)
-    arrays = {f"model/{k}": np.asarray(v.data if isinstance(v, Tensor) else v) for k, v in model_state.items()}
+    arrays = {f"model/{k}": np.asarray(v._data if isinstance(v, Tensor) else v) for k, v in model_state.items()}
     body = encode(meta, arrays, "meta")
     blob = serialization.npz_bytes(arrays)
     document = {"format": FORMAT, "version": VERSION, "iteration": int(iteration),

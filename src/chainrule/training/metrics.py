@@ -29,7 +29,7 @@ def predict(model, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     model.eval()
     try:
         with no_grad():
-            outputs = [model(Tensor._wrap(x[i:i + batch_size])).data for i in range(0, len(x), batch_size)]
+            outputs = [model(Tensor._wrap(x[i:i + batch_size]))._data for i in range(0, len(x), batch_size)]
     finally:
         model.train(was_training)
     return np.concatenate(outputs)

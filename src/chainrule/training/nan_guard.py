@@ -46,7 +46,7 @@ def layer_label(path: str, module) -> str:
 
 def _arrays(value):
     if isinstance(value, Tensor):
-        yield value.data
+        yield value._data
     elif isinstance(value, np.ndarray):
         yield value
     elif isinstance(value, (tuple, list)):
@@ -141,7 +141,7 @@ def _count(array, condition) -> int:
 
 def _op_hint(fn) -> str:
     """What a graph op that turned finite inputs into NaN/inf most likely did."""
-    arrays = [t.data for t in fn.inputs]
+    arrays = [t._data for t in fn.inputs]
     name = fn.name
     if name == "Log":
         zeros, negative = _count(arrays[0], lambda a: a == 0), _count(arrays[0], lambda a: a < 0)
@@ -209,7 +209,7 @@ def diagnose_forward(model, loss_fn, xb, yb, iteration: int, loss) -> NonFiniteE
             iteration=iteration, kind="forward", layer=path, layer_type=type(module).__name__, loss=loss)
     if is_finite(rerun_loss):
         return NonFiniteError(f"{head}, but re-running the batch gave a finite loss "
-                              f"({float(np.asarray(rerun_loss.data))}): the computation is not deterministic",
+                              f"({float(np.asarray(rerun_loss._data))}): the computation is not deterministic",
                               iteration=iteration, kind="loss", loss=loss)
     op = first_bad_op(rerun_loss)
     message = f"{head}. Every layer's output is finite: {_loss_name(loss_fn)} produced it"
@@ -217,7 +217,7 @@ def diagnose_forward(model, loss_fn, xb, yb, iteration: int, loss) -> NonFiniteE
         message += f", first in its {op.name} op ({_op_hint(op)})"
     layer = layer_type = None
     made_by = recorder.producer(output)
-    data = output.data if isinstance(output, Tensor) else np.asarray(output)
+    data = output._data if isinstance(output, Tensor) else np.asarray(output)
     zeros = _count(data, lambda a: a == 0)
     if made_by is not None:
         layer, module = made_by
@@ -237,7 +237,7 @@ def diagnose_forward(model, loss_fn, xb, yb, iteration: int, loss) -> NonFiniteE
 def non_finite_gradients(model) -> list[str]:
     """Names of the parameters whose ``.grad`` holds NaN or infinity, in the model's order."""
     return [name for name, p in model.named_parameters()
-            if p.grad is not None and not np.isfinite(p.grad.data).all()]
+            if p.grad is not None and not np.isfinite(p.grad._data).all()]
 
 
 def diagnose_gradient(model, loss_fn, xb, yb, iteration: int, loss, names: list[str]) -> NonFiniteError:

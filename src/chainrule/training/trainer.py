@@ -231,7 +231,7 @@ class Trainer:
                 self._fail(engine.diagnose_gradient, xb, yb, value, names)
         n = len(yb)
         out = engine.numpy(outputs)
-        y = yb.data if isinstance(yb, Tensor) else np.asarray(yb)
+        y = yb._data if isinstance(yb, Tensor) else np.asarray(yb)
         if self.metric is accuracy:
             hits = correct(out, y)
             acc = hits / n

@@ -118,7 +118,7 @@ def dead_units(model, x, batch_size: int = 500) -> list[DeadLayer]:
                 for mod, inp, _ in calls:
                     if isinstance(mod, nn.ReLU) and inp is not None and id(inp) in outputs:
                         layer = outputs[id(inp)]
-                        pre = inp.data
+                        pre = inp.detach().numpy()
                         axes = (0,) + tuple(range(2, pre.ndim))
                         m = pre.max(axis=axes)
                         key = id(layer)

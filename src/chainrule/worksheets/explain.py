@@ -381,8 +381,8 @@ def solve(problem: Problem) -> Worksheet:
         C = C / p.t.size
     C.backward()
 
-    A = [a.data for a in acts]
-    Z = [z.data for z in zs]
+    A = [a.detach().numpy() for a in acts]
+    Z = [z.detach().numpy() for z in zs]
     fprime = [derivative(Z[l], layer.activation, layer.at_zero, layer.alpha) for l, layer in enumerate(p.layers)]
     inactive = [(fp == 0) & (layer.activation in ("relu", "step")) for fp, layer in zip(fprime, p.layers)]
 
@@ -481,8 +481,8 @@ def solve(problem: Problem) -> Worksheet:
 
     # ---- one gradient step, by the engine's SGD
     if p.lr is not None:
-        params = [Tensor(W.data.copy(), requires_grad=True) for W in Ws]
-        params_b = [Tensor(b.data.copy(), requires_grad=True) for b in bs if b is not None]
+        params = [Tensor(W.detach().numpy().copy(), requires_grad=True) for W in Ws]
+        params_b = [Tensor(b.detach().numpy().copy(), requires_grad=True) for b in bs if b is not None]
         for new, old in zip(params + params_b, Ws + [b for b in bs if b is not None]):
             new.grad = Tensor(old.grad.numpy().copy())
         optim.SGD(params + params_b, lr=p.lr).step()
@@ -492,15 +492,15 @@ def solve(problem: Problem) -> Worksheet:
             entries = []
             for i in range(layer.W.shape[0]):
                 for j in range(layer.W.shape[1]):
-                    _check(new.data[i, j], layer.W[i, j] - p.lr * g[i, j], f"W{l}_new[{i + 1},{j + 1}]")
-                    entries.append(Entry(f"W{l}_new[{i + 1},{j + 1}]", new.data[i, j],
+                    _check(new.detach().numpy()[i, j], layer.W[i, j] - p.lr * g[i, j], f"W{l}_new[{i + 1},{j + 1}]")
+                    entries.append(Entry(f"W{l}_new[{i + 1},{j + 1}]", new.detach().numpy()[i, j],
                                          f"{num(layer.W[i, j])} − {num(p.lr)}·{paren(g[i, j])}"))
-            upd.append(Block(f"W{l}_new", new.data, f"W{l}_new = W{l} − {num(p.lr)}·dC/dW{l}", entries))
+            upd.append(Block(f"W{l}_new", new.detach().numpy(), f"W{l}_new = W{l} − {num(p.lr)}·dC/dW{l}", entries))
             if layer.b is not None:
                 nb, gb = params_b[k], bs[l - 1].grad.numpy()
                 k += 1
-                upd.append(Block(f"b{l}_new", nb.data, f"b{l}_new = b{l} − {num(p.lr)}·dC/db{l}",
-                                 [Entry(f"b{l}_new[{i + 1}]", nb.data[i],
+                upd.append(Block(f"b{l}_new", nb.detach().numpy(), f"b{l}_new = b{l} − {num(p.lr)}·dC/db{l}",
+                                 [Entry(f"b{l}_new[{i + 1}]", nb.detach().numpy()[i],
                                         f"{num(layer.b[i])} − {num(p.lr)}·{paren(gb[i])}") for i in range(gb.size)]))
         sections.append(Section(f"Update: one gradient step, learning rate {num(p.lr)}", upd))
     return Worksheet(p, header, sections)

@@ -235,7 +235,7 @@ def a3_worksheet(N: int = 3, K: int = 2, seed: int = 0, values: dict | None = No
     dot = graph.to_dot(L, names)
     L.backward(retain_graph=True)
 
-    fwd = {"z": z.data.copy(), "h": h.data.copy(), "ŷ": yhat.data.copy(), "S": np.array(S.item()), "R": np.array(R.item()),
+    fwd = {"z": z.detach().numpy().copy(), "h": h.detach().numpy().copy(), "ŷ": yhat.detach().numpy().copy(), "S": np.array(S.item()), "R": np.array(R.item()),
            "L": np.array(L.item())}
 
     # ---- the closed form, from the backward equations alone

@@ -237,7 +237,7 @@ def by_autograd(Ws, X, T, weight_decay: float = 0.0) -> dict:
         out[f"dz{l}"] = zs[l - 1].grad.numpy()[:, None, :] * m
         if l < L:
             out[f"dy{l}"] = ys[l - 1].grad.numpy()[:, None, :] * m
-            z0 = Tensor(zs[l - 1].data[0].copy(), requires_grad=True)
+            z0 = Tensor(zs[l - 1].detach().numpy()[0].copy(), requires_grad=True)
             s = z0.sigmoid()
             n = s.shape[0]
             jac = np.zeros((n, n))
