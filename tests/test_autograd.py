@@ -450,3 +450,10 @@ def test_unbroadcast_is_the_adjoint_of_broadcasting(grad_shape, shape):
     reduced = unbroadcast(g, shape)
     assert reduced.shape == shape
     np.testing.assert_allclose(np.sum(reduced * v), np.sum(g * np.broadcast_to(v, grad_shape)), rtol=1e-12)
+
+
+def test_higher_order_backward_is_refused_clearly():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        (x * x).sum().backward(create_graph=True)
+    assert x.grad is None

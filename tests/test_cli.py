@@ -386,3 +386,15 @@ def test_resumed_run_ends_like_an_uninterrupted_one(tmp_path, backend):
     a = json.loads((whole / "metrics.json").read_text())
     b = json.loads((split / "metrics.json").read_text())
     assert a["test_loss"] == b["test_loss"] and a["test_accuracy"] == b["test_accuracy"]
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:7"])
+def test_cuda_on_the_chainrule_engine_names_the_torch_backend(device, tmp_path):
+    result = run("train", "--device", device, "--out", tmp_path / "run")
+    assert_user_error(result, "--backend torch --device cuda")
+    assert not (tmp_path / "run").exists()
+
+
+def test_run_torch_help():
+    result = run("run-torch", "--help")
+    assert result.returncode == 0 and "import torch" in result.stdout

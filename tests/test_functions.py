@@ -101,6 +101,15 @@ CASES = {
     "creation dtypes": lambda T: (T.zeros(2, dtype=T.long), T.ones(2, dtype=T.bool), T.arange(3.0),
                                   T.full((2,), 3), T.tensor([1, 2]).dtype, T.tensor(True).dtype),
     "randint randperm": lambda T: (T.randint(0, 5, (3, 4)).shape, T.randint(3, (2,)).dtype, T.randperm(5).sort()[0]),
+    "log1p expm1 prod": lambda T: (T.log1p(T.abs(a(T))), T.expm1(a(T)), T.prod(a(T), 1), a(T).prod(),
+                                   T.prod(T.tensor([2, 3]))),
+    "logsumexp": lambda T: (T.logsumexp(a(T), 1), a(T).logsumexp(0, keepdim=True),
+                            T.logsumexp(T.tensor([1000.0, 1000.0]), 0), T.logsumexp(T.tensor([-float("inf")] * 2), 0)),
+    "tril triu": lambda T: (T.tril(T.ones(3, 4)), T.triu(T.ones(3, 3), 1), a(T).tril(-1)),
+    "index_select": lambda T: (T.index_select(a(T), 1, T.tensor([2, 0])), a(T).index_select(0, T.tensor([1]))),
+    "new tensors": lambda T: (a(T).new_zeros(2, 3), a(T).new_ones((2,)), T.tensor([1]).new_full((2,), 7),
+                              a(T).new_tensor([1, 2]), T.tensor([1]).new_zeros(2, dtype=T.float)),
+    "Size": lambda T: (T.Size([2, 3]), T.ones(2, 3).shape == T.Size([2, 3]), T.Size([2, 3]).numel()),
     # errors PyTorch raises, caught by PyTorch's class
     "matmul shapes": lambda T: T.matmul(T.ones(2, 3), T.ones(4, 5)),
     "cat mismatch": lambda T: T.cat([T.ones(2, 3), T.ones(2, 4)]),
@@ -133,6 +142,10 @@ GRAD_CASES = {
     "div floor": lambda T, x: T.div(x, 2.0) * T.tensor(B),
     "erf sin": lambda T, x: T.erf(x) + T.sin(x) * T.cos(x),
     "floor": lambda T, x: T.floor(x) + x,
+    "prod": lambda T, x: T.prod(x, 0),
+    "logsumexp": lambda T, x: T.logsumexp(x, 1),
+    "tril index_select": lambda T, x: T.index_select(T.tril(x, 1), 1, T.tensor([2, 2, 0])),
+    "log1p expm1": lambda T, x: T.log1p(x.abs()) + T.expm1(x),
 }
 
 

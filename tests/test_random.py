@@ -47,3 +47,27 @@ def test_keep_mask_on_a_large_odd_array_keeps_about_one_minus_p(p):
     np.testing.assert_array_equal(ours[1], theirs[1])
     assert ours[1].shape == (3, 33335)
     assert abs(ours[1].mean() - (1 - p)) < 0.01  # 100 005 draws: the standard error is 0.0015
+
+
+def test_generator_draws_on_its_own():
+    """A chainrule.Generator, as torch.Generator: seeded, reproducible, and leaving the global
+    generator where it was."""
+    cr.manual_seed(3)
+    expected_global = cr.rand(3).tolist()
+    cr.manual_seed(3)
+    g = cr.Generator().manual_seed(42)
+    assert g.initial_seed() == 42 and cr.Generator().initial_seed() == 67280421310721
+    first = (cr.randperm(10, generator=g).tolist(), cr.randn(2, generator=g).tolist(),
+             cr.rand(2, generator=g).tolist(), cr.randint(0, 9, (3,), generator=g).tolist(),
+             cr.zeros(3).normal_(generator=g).tolist(), cr.zeros(3).uniform_(generator=g).tolist())
+    assert cr.rand(3).tolist() == expected_global  # untouched by g's draws
+    g.manual_seed(42)
+    again = (cr.randperm(10, generator=g).tolist(), cr.randn(2, generator=g).tolist(),
+             cr.rand(2, generator=g).tolist(), cr.randint(0, 9, (3,), generator=g).tolist(),
+             cr.zeros(3).normal_(generator=g).tolist(), cr.zeros(3).uniform_(generator=g).tolist())
+    assert first == again
+    state = g.get_state()
+    a = cr.rand(4, generator=g).tolist()
+    g.set_state(state)
+    assert cr.rand(4, generator=g).tolist() == a
+    assert sorted(first[0]) == list(range(10))

@@ -19,3 +19,11 @@ def test_python_tour_runs():
         exec(compile(blocks[0], "README.md", "exec"), {})  # noqa: S102 - our own documentation
     printed = out.getvalue()
     assert "tensor([18.]" in printed and "225" in printed and "Total params: 289,630" in printed
+
+
+def test_the_swap_imports_run():
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    swap = next(b for b in blocks if "import chainrule as torch" in b)
+    namespace: dict = {}
+    exec(compile(swap, "README.md", "exec"), namespace)  # noqa: S102 - our own documentation
+    assert namespace["torch"].__name__ == "chainrule" and namespace["DataLoader"].__name__ == "DataLoader"

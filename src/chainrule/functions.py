@@ -21,13 +21,14 @@ METHOD_FORMS = (
     "unique", "reshape", "flatten", "transpose", "permute", "squeeze", "unsqueeze", "t", "chunk", "split",
     "flip", "roll", "repeat", "gather", "masked_select", "masked_fill", "nonzero", "isnan", "isinf", "isfinite",
     "allclose", "equal", "eq", "ne", "lt", "le", "gt", "ge", "numel", "broadcast_to", "select", "clone",
-    "detach", "logical_not", "logical_and", "logical_or", "is_floating_point",
+    "detach", "logical_not", "logical_and", "logical_or", "is_floating_point", "log1p", "expm1", "prod",
+    "logsumexp", "tril", "triu", "index_select",
 )
 
 __all__ = [
     *METHOD_FORMS, "is_tensor", "add", "sub", "mul", "div", "subtract", "multiply", "divide", "true_divide",
     "dot", "outer", "where", "einsum", "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor",
-    "ByteTensor",
+    "ByteTensor", "Size",
 ]
 
 
@@ -99,6 +100,13 @@ def einsum(equation: str, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     return _arith.Einsum.apply(*operands, equation=equation)
+
+
+class Size(tuple):
+    """``torch.Size``: a shape. (``x.shape`` is a plain tuple here, equal to a Size of the same sizes.)"""
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
 
 
 # ------------------------------------------------------ legacy typed constructors

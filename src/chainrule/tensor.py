@@ -345,12 +345,18 @@ class Tensor:
         return f"tensor({body}{''.join(', ' + e for e in extras)})"
 
     # --------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False, inputs=None) -> None:
         """Compute the gradient of this tensor with respect to every leaf that requires grad.
 
-        ``gradient`` is ∂L/∂self; it may be omitted only for a scalar (then 1).
+        ``gradient`` is ∂L/∂self; it may be omitted only for a scalar (then 1). The backward
+        pass itself is not recorded, so ``create_graph`` (higher-order gradients) and
+        ``inputs`` are refused.
         """
         from .autograd import backward
+
+        if create_graph or inputs is not None:
+            raise NotImplementedError("backward: create_graph and inputs are not supported (the backward pass "
+                                      "is not recorded, so there are no gradients of gradients)")
 
         if not self.requires_grad:
             raise RuntimeError(
@@ -973,6 +979,51 @@ class Tensor:
 
     def log(self):
         return _ops.elementwise.Log.apply(self)
+
+    def log1p(self):
+        return _ops.elementwise.Log1p.apply(self)
+
+    def expm1(self):
+        return _ops.elementwise.Expm1.apply(self)
+
+    def prod(self, dim=None, keepdim: bool = False, *, dtype=None):
+        source = self if dtype is None else self._cast(as_dtype(dtype))
+        return _ops.reduce.Prod.apply(source, dim=dim, keepdim=keepdim)
+
+    def logsumexp(self, dim, keepdim: bool = False):
+        """ln Σ exp(x) over ``dim``, computed as m + ln Σ exp(x − m) with m the (constant)
+        maximum, so that no exp overflows."""
+        m = self.detach().amax(dim, keepdim=True)
+        m = m.masked_fill(m.isinf(), 0.0)  # all −inf (or an inf): leave the values as they are
+        out = (self - m).exp().sum(dim, keepdim=True).log() + m
+        return out if keepdim else out.squeeze(dim)
+
+    def tril(self, diagonal: int = 0):
+        """The lower triangle (of the last two dimensions), from ``diagonal`` down; zeros above."""
+        return self * Tensor._wrap(np.tril(np.ones(self.shape[-2:], dtype=bool), diagonal))
+
+    def triu(self, diagonal: int = 0):
+        return self * Tensor._wrap(np.triu(np.ones(self.shape[-2:], dtype=bool), diagonal))
+
+    def index_select(self, dim: int, index):
+        dim = _ops.shape.wrap_dim("index_select", dim, self.shape)
+        return self[(slice(None),) * dim + (index,)]
+
+    # new tensors of this one's dtype, as PyTorch's x.new_zeros(...) and friends
+    def new_zeros(self, *size, dtype=None, requires_grad: bool = False):
+        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad: bool = False):
+        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False):
+        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad: bool = False):
+        return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, requires_grad: bool = False):
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def sqrt(self):
         return _ops.elementwise.Sqrt.apply(self)

@@ -156,3 +156,11 @@ def test_maximum_and_abs_gradients_at_nan_follow_torch(dtype):
 def test_where_takes_a_plain_condition(condition):
     out = cr.where(condition, cr.tensor([1.0, 2.0]), 0.5)
     assert out.dtype == cr.float32 and out.tolist() == [1.0, 0.5]
+
+
+def test_log1p_expm1_finite_differences_and_tiny_values():
+    fd_check(lambda t: t.log1p(), _positive(2, 3, seed=5) - 0.5)
+    fd_check(lambda t: t.expm1(), randn(2, 3, seed=6))
+    tiny = cr.tensor([1e-12], dtype=cr.float64)
+    assert tiny.log1p().item() == pytest.approx(1e-12, rel=1e-12)
+    assert tiny.expm1().item() == pytest.approx(1e-12, rel=1e-12)

@@ -264,3 +264,15 @@ def test_norm_gradient_is_zero_at_zero_as_in_torch():
 def test_cumsum_fd_and_integer_dtype(dim):
     fd_check(lambda t: t.cumsum(dim), randn(3, 4, seed=32))
     assert cr.tensor([[1, 2], [3, 4]], dtype=cr.int64).cumsum(dim).tolist() == np.cumsum([[1, 2], [3, 4]], axis=dim).tolist()
+
+
+@pytest.mark.parametrize("dim,keepdim", [(None, False), (0, False), (1, True), (-1, False)])
+def test_prod_finite_differences(dim, keepdim):
+    fd_check(lambda t: t.prod(dim, keepdim=keepdim) if dim is not None else t.prod(), randn(3, 4, seed=7))
+
+
+def test_prod_gradient_with_zeros_against_torch():
+    """A zero among the factors: the gradient is the product of the others, not 0/0."""
+    x = np.array([[1.0, 0.0, 3.0], [0.0, 0.0, 2.0], [2.0, -1.0, 4.0]])
+    parity(lambda t: t.prod(1), lambda t: t.prod(1), x)
+    parity(lambda t: t.prod(), lambda t: t.prod(), x[2:])

@@ -159,7 +159,8 @@ class TrainConfig:
               help="Train on chainrule's engine or on a PyTorch twin of the model (same data, history, report; "
                    "needs pip install 'chainrule[torch]').")
 @click.option("--device", default="auto", show_default=True,
-              help="With --backend torch: auto (CUDA when available), cpu, cuda or cuda:N.")
+              help="With --backend torch: auto (CUDA when available), cpu, cuda or cuda:N. "
+                   "chainrule's own engine runs on the CPU only.")
 def train(**options):
     """Train a network on real data and write its report.
 
@@ -190,9 +191,11 @@ def run_training(config: TrainConfig) -> Path:
     """Data, model, optimiser, schedule, training, test, weights, report; returns report.md."""
     from .. import manual_seed, nn
     from ..summary import summary as model_summary
-    from ..tensor import Tensor
+    from ..tensor import Tensor, check_device
     from ..training import predict
 
+    if config.backend == "chainrule" and config.device != "auto":
+        check_device(config.device)  # cuda on this engine: an error that names --backend torch
     choice = resolve_model(config.model)  # a bad name or spec fails before any data is read
     train_set = load_split(config.dataset, "train", config.data_dir, config.limit)
     test_set = load_split(config.dataset, "test", config.data_dir)

@@ -39,6 +39,34 @@ class Log(Function):
             return grad / self.x
 
 
+class Log1p(Function):
+    """d ln(1 + x)/dx = 1/(1 + x); exact for tiny x, where 1 + x would round to 1."""
+
+    promotes = slice(None)
+
+    def forward(self, x):
+        self.x = x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log1p(x)
+
+    def backward(self, grad):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad / (1 + self.x)
+
+
+class Expm1(Function):
+    """d (eˣ − 1)/dx = eˣ = out + 1; exact for tiny x."""
+
+    promotes = slice(None)
+
+    def forward(self, x):
+        self.out = np.expm1(x)
+        return self.out
+
+    def backward(self, grad):
+        return grad * (self.out + 1)
+
+
 class Sqrt(Function):
     """d √x/dx = 1/(2√x)."""
 

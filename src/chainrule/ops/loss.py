@@ -100,7 +100,8 @@ def _class_targets(x, target, op, ignore_index=None):
 
     Returns ``(index, kept)``, one entry per position (flattened, in the order of
     :func:`_rows`): the class as ``intp`` (0 where ignored, so that it can index) and whether
-    the position counts.
+    the position counts; ``kept`` is None when every position counts (the usual case, found
+    from the targets' minimum and maximum alone).
     """
     if target.dtype.kind not in "iu":
         raise TypeError(f"{op}: class-index targets must be integers, got dtype {target.dtype}")
@@ -110,6 +111,9 @@ def _class_targets(x, target, op, ignore_index=None):
                          f"got target of shape {target.shape}")
     classes = x.shape[1] if x.ndim > 1 else x.shape[0]
     target = target.reshape(-1)
+    low, high = (target.min(), target.max()) if target.size else (0, -1)
+    if 0 <= low and high < classes and (ignore_index is None or not low <= ignore_index <= high):
+        return target.astype(np.intp, copy=False), None
     kept = target != ignore_index if ignore_index is not None else np.ones(target.shape, bool)
     valid = target if kept.all() else target[kept]
     if valid.size and (valid.min() < 0 or valid.max() >= classes):
@@ -135,7 +139,7 @@ def _class_weight(weight, classes, op, dtype):
 def _position_weights(weight, index, kept, dtype):
     """w[y] at every position (1 without class weights), 0 where the target is ignored."""
     w = weight[index] if weight is not None else np.ones(index.shape, dtype)
-    return np.where(kept, w, 0).astype(dtype, copy=False)
+    return w.astype(dtype, copy=False) if kept is None else np.where(kept, w, 0).astype(dtype, copy=False)
 
 
 def _softmax(x):
@@ -172,7 +176,7 @@ class CrossEntropy(Function):
         rows, dtype = _rows(logits), logits.dtype
         classes = rows.shape[1]
         w = _class_weight(weight, classes, "cross_entropy", dtype)
-        w_or_1 = w if w is not None else np.ones(classes, dtype)
+        w_or_1 = w if w is not None else 1.0
         smooth = label_smoothing / classes
         self.probs, log_probs = _softmax(rows)
         self.shape, self.reduction = logits.shape, reduction
@@ -190,20 +194,30 @@ class CrossEntropy(Function):
             self.total = self.dense.sum(axis=1)
         else:
             self.index, kept = _class_targets(logits, target, "cross_entropy", ignore_index)
-            w_y = _position_weights(w, self.index, kept, dtype)
-            self.hard, self.count = (1 - label_smoothing) * w_y, w_y.sum()
+            if w is None and kept is None:  # the usual case: every position counts, with weight 1
+                self.hard, self.count = 1.0 - label_smoothing, len(self.index)
+            else:
+                w_y = _position_weights(w, self.index, kept, dtype)
+                self.hard, self.count = (1 - label_smoothing) * w_y, w_y.sum()
             per_position = -self.hard * _pick(log_probs, self.index)
             self.total = self.hard
             if smooth:
-                self.dense = kept[:, None] * (smooth * w_or_1)
+                self.dense = np.broadcast_to(np.asarray(smooth * w_or_1, dtype), rows.shape) if kept is None else \
+                    kept[:, None] * np.broadcast_to(np.asarray(smooth * w_or_1, dtype), rows.shape[1:])
                 per_position = per_position - (self.dense * log_probs).sum(axis=1)
                 self.total = self.total + self.dense.sum(axis=1)
         per_position = per_position.reshape(_positions(logits.shape))
         return np.asarray(_reduce(per_position, reduction, self.count), dtype=dtype)
 
     def backward(self, grad):
-        grad = _per_row(_scale(grad, self.reduction, self.count))
-        out = self.probs * (grad * self.total[:, None])  # the one pass over every entry, usually
+        grad = _scale(grad, self.reduction, self.count)
+        if self.dense is None and np.ndim(grad) == 0 and np.ndim(self.hard) == 0:
+            # plain class indices, reduced: one scalar scales every row (M1's step, a fifth faster)
+            out = self.probs * (grad * self.hard)
+            out[np.arange(len(self.index)), self.index] -= grad * self.hard
+            return _unrows(out, self.shape), None
+        grad = _per_row(grad)
+        out = self.probs * (grad * np.reshape(self.total, (-1, 1)))  # the one pass over every entry, usually
         if self.dense is not None:
             out -= grad * self.dense
         if self.index is not None:

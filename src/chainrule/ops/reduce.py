@@ -139,6 +139,29 @@ class MaxDim(Function):
         return full
 
 
+class Prod(Function):
+    """y = Πᵢ xᵢ over ``dim`` (all of it by default): ∂y/∂xₖ = Πᵢ≠ₖ xᵢ, the product of the
+    others, computed as the running products before k times those after k (so a zero
+    among the x gives the right gradient, where y/xₖ would be 0/0)."""
+
+    float_only = False
+
+    def forward(self, x, dim, keepdim):
+        self.x, self.keepdim = x, keepdim
+        self.dim = None if dim is None else wrap_dim("prod", dim, x.shape)
+        return np.prod(x, axis=self.dim, keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "biu" else x.dtype)
+
+    def backward(self, grad):
+        x = self.x.reshape(-1, 1) if self.dim is None else np.moveaxis(self.x, self.dim, 0)
+        ones = np.ones_like(x[:1])
+        before = np.cumprod(np.concatenate([ones, x[:-1]]), axis=0)
+        after = np.flip(np.cumprod(np.flip(np.concatenate([x[1:], ones]), 0), axis=0), 0)
+        others = (before * after).reshape(self.x.shape) if self.dim is None else np.moveaxis(before * after, 0, self.dim)
+        if self.dim is not None and not self.keepdim:
+            grad = np.expand_dims(grad, self.dim)
+        return grad * others
+
+
 class CumProd(Function):
     """Running products yᵢ = Πⱼ≤ᵢ xⱼ along ``dim``:  ∂L/∂xₖ = Σᵢ≥ₖ gᵢ·yᵢ/xₖ. Where an x is 0
     that quotient is undefined, so each ∂L/∂xₖ is then the sum of gᵢ times the running
