@@ -398,3 +398,22 @@ def test_cuda_on_the_chainrule_engine_names_the_torch_backend(device, tmp_path):
 def test_run_torch_help():
     result = run("run-torch", "--help")
     assert result.returncode == 0 and "import torch" in result.stdout
+
+
+def test_run_folders_keep_their_runs(tmp_path):
+    """A second run into a run's folder is refused; --resume with other settings is refused
+    naming them; --resume of a finished run does nothing; --overwrite replaces the run."""
+    common = ("train", "--data", "digits", "--epochs", "1", "--out", tmp_path / "run")
+    assert run(*common).returncode == 0
+    first = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert first["status"] == "finished" and first["identity"]["data checksum"]
+    assert_user_error(run(*common), "give --resume to continue it, --overwrite to replace it")
+    assert_user_error(run(*common, "--resume", "--lr", "0.01", "--seed", "3"),
+                      "lr: 0.001 in the run, 0.01 now; seed: 0 in the run, 3 now")
+    assert_user_error(run(*common, "--resume", "--limit", "500"), "data checksum:")
+    done = run(*common, "--resume")
+    assert done.returncode == 0 and "has finished" in done.stdout and "nothing to do" in done.stdout
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["id"] == first["id"]
+    assert run(*common, "--overwrite").returncode == 0
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["id"] != first["id"]
+    assert_user_error(run("train", "--data", "digits", "--out", tmp_path / "empty", "--resume"), "no run to resume")

@@ -219,3 +219,34 @@ def test_legacy_typed_constructors():
         return f, g, T.FloatTensor(2, 3).shape, isinstance(f, T.FloatTensor), isinstance(g, T.FloatTensor), f.type()
 
     check_case(case, "FloatTensor")
+
+
+def test_grad_mode_decorators_restore_the_mode():
+    def case(T):
+        seen = []
+
+        @T.set_grad_enabled(False)
+        def f():
+            return T.is_grad_enabled()
+
+        seen += [T.is_grad_enabled(), f(), T.is_grad_enabled()]
+
+        @T.set_grad_enabled(False)
+        def g():
+            yield T.is_grad_enabled()
+
+        seen += [list(g()), T.is_grad_enabled()]
+        with T.no_grad():
+            @T.inference_mode(False)
+            def h():
+                yield T.is_grad_enabled()
+
+            seen.append(list(h()))
+
+        @T.inference_mode
+        def k():
+            return T.is_grad_enabled()
+
+        return seen + [k(), T.is_grad_enabled()]
+
+    check_case(case, "decorators")

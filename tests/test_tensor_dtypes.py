@@ -18,6 +18,9 @@ ALIASES = ["float32", "float", "float64", "double", "float16", "half", "int64", 
 
 CASES = {
     "Tensor(list) is float32": lambda T: (T.Tensor([1, 2]), T.Tensor([[1.5], [2.0]])),
+    "Tensor(sizes)": lambda T: (T.Tensor(2, 3).shape, T.Tensor(5).shape, T.Tensor(T.Size([2, 3])).shape, T.Tensor().shape,
+                                T.nn.Parameter(T.Tensor(3, 2)).shape, T.FloatTensor(T.Size([2, 1])).shape,
+                                T.LongTensor(2).dtype),
     "tensor infers": lambda T: (T.tensor([1, 2]), T.tensor([1.0]), T.tensor([True]), T.tensor(3), T.tensor(2.5)),
     "conversions": lambda T: tuple(f(T.tensor([1.7, -2.2, 0.0])) for f in
                                    (T.Tensor.long, T.Tensor.int, T.Tensor.bool, T.Tensor.float, T.Tensor.double,
@@ -73,3 +76,8 @@ def test_cuda_names_the_torch_backend():
                  lambda: cr.nn.Linear(2, 2).to("cuda"), lambda: cr.nn.Linear(2, 2).cuda()):
         with pytest.raises(RuntimeError, match="PyTorch backend"):
             move()
+
+
+def test_short_dtype_names_as_strings():
+    assert cr.tensor([1]).to("float").dtype == cr.float32
+    assert cr.tensor([1.5]).type("torch.long").dtype == cr.int64

@@ -180,3 +180,108 @@ def test_recorded_inplace_change_keeps_saved_values():
     y.add_(1)
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]), rtol=1e-6)
+
+
+def _item_add_of_a_result(T):
+    a = T.ones(3, requires_grad=True)
+    h = a * 2
+    h[1] += a[0]  # h[1] is read (an op that used h) before h changes
+    h.sum().backward()
+    return a.grad
+
+
+def _used_before_the_change(T):
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    x = a * 1
+    y = x * 2  # uses x before it changes: its gradient follows the old x
+    x *= 3
+    (y + x).sum().backward()
+    return a.grad
+
+
+def _changed_twice_then_used(T):
+    a = T.tensor([1.0, 2.0], requires_grad=True)
+    x = a * 1
+    x += 1
+    x *= a
+    x.sum().backward()
+    return a.grad
+
+
+def _masked_fill_after_use(T):
+    a = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = a * a
+    s = (h * 2).sum()
+    h.masked_fill_(T.tensor([True, False, False]), 0)
+    (s + h.sum()).backward()
+    return a.grad
+
+
+def _shape_change_refused(T):
+    h = T.zeros(3)
+    h += T.ones(2, 3, requires_grad=True)
+
+
+def _dtype_kept(T):
+    h = T.zeros(3)
+    h += T.ones(3, dtype=T.float64, requires_grad=True)
+    return h.detach()
+
+
+def _mixed_index_write(T):
+    x = T.zeros(3, 4, 5)
+    w = T.ones(4, 2, requires_grad=True)
+    x[0, :, [0, 1]] = w * T.arange(2.0)
+    (x * T.arange(60.0).reshape(3, 4, 5)).sum().backward()
+    return x.detach(), w.grad
+
+
+@pytest.mark.parametrize("case", [_item_add_of_a_result, _used_before_the_change, _changed_twice_then_used,
+                                  _masked_fill_after_use, _shape_change_refused, _dtype_kept, _mixed_index_write])
+def test_an_op_that_used_a_tensor_before_its_change_keeps_its_gradient(case):
+    check_case(case, case.__name__)
+
+
+def test_new_axis_with_an_int_and_an_index_list():
+    check_case(lambda T: T.arange(60.0).reshape(5, 3, 4)[0, None, :, [0, 1]], "x[0, None, :, [0, 1]]")
+
+
+INPLACE_FORMS = {
+    "relu_ sigmoid_ tanh_": lambda T: (T.tensor([-1.0, 2.0]).relu_(), T.tensor([0.5]).sigmoid_(), T.tensor([0.5]).tanh_()),
+    "exp_ log_ sqrt_ abs_ neg_ pow_": lambda T: (T.tensor([1.0]).exp_(), T.tensor([2.0]).log_(), T.tensor([4.0]).sqrt_(),
+                                                 T.tensor([-3.0]).abs_(), T.tensor([3.0]).neg_(), T.tensor([3.0]).pow_(2)),
+    "on a result, with gradients": lambda T: _inplace_forms_grad(T),
+    "copy_ records its source": lambda T: _copy_records(T),
+    "copy_ into a leaf under no_grad": lambda T: _copy_into_leaf(T),
+    "mT": lambda T: T.arange(24.0).reshape(2, 3, 4).mT,
+}
+
+
+def _inplace_forms_grad(T):
+    a = T.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    h = a * 2
+    h.relu_()
+    g = a * 1
+    g.neg_().exp_()
+    (h + g).sum().backward()
+    return a.grad
+
+
+def _copy_records(T):
+    a = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = T.zeros(2, 3)
+    x.copy_(a * 2)
+    (x * T.arange(6.0).reshape(2, 3)).sum().backward()
+    return x.detach(), a.grad
+
+
+def _copy_into_leaf(T):
+    p = T.zeros(3, requires_grad=True)
+    with T.no_grad():
+        p.copy_(T.tensor([1.0, 2.0, 3.0]))
+    return p.detach(), p.is_leaf
+
+
+@pytest.mark.parametrize("name", INPLACE_FORMS)
+def test_inplace_forms_same_as_torch(name):
+    check_case(INPLACE_FORMS[name], name)

@@ -127,3 +127,62 @@ def test_save_refuses_objects_it_cannot_write_without_pickle(tmp_path):
     with pytest.raises(TypeError, match=r"the object\['f'\] is a function"):
         cr.save({"f": lambda: 0}, tmp_path / "x.pt")
     assert not (tmp_path / "x.pt").exists()
+
+
+class _Storage:
+    """Stands for a storage in a hand-made pickle (see _forged)."""
+
+
+def _forged(offset, size, stride, elements=4, payload=None) -> io.BytesIO:
+    """A .pt archive whose one tensor declares ``offset``, ``size`` and ``stride`` over a storage
+    of ``elements`` floats, as a hostile or damaged file could."""
+    import collections
+    import pickle
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            return ("storage", torch.FloatStorage, "0", "cpu", elements) if isinstance(obj, _Storage) else None
+
+    class Forged:
+        def __reduce__(self):
+            return (torch._utils._rebuild_tensor_v2, (_Storage(), offset, size, stride, False, collections.OrderedDict()))
+
+    data = io.BytesIO()
+    Pickler(data, protocol=2).dump({"w": Forged()} if payload is None else payload)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("archive/data.pkl", data.getvalue())
+        z.writestr("archive/byteorder", "little")
+        z.writestr("archive/data/0", np.arange(elements, dtype=np.float32).tobytes())
+    archive.seek(0)
+    return archive
+
+
+@pytest.mark.parametrize("offset,size,stride,message", [
+    (-4, (8,), (1,), "malformed"),
+    (0, (3,), (-1000,), "malformed"),
+    (2, (3,), (1,), "reaches past its storage"),
+    (10, (), (), "reaches past its storage"),
+    (0, (100000, 100000), (0, 0), "refused"),
+])
+def test_a_tensor_outside_its_storage_is_refused(offset, size, stride, message):
+    with pytest.raises(CheckpointError, match=message):
+        cr.load(_forged(offset, size, stride))
+
+
+def test_shared_and_self_containing_objects_load_once():
+    nested = [1]
+    for _ in range(40):  # 2**40 paths, one object per level
+        nested = [nested, nested]
+    back = cr.load(_forged(0, (2,), (1,), payload={"deep": nested}))
+    assert back["deep"][0] is back["deep"][1]
+    looped: list = []
+    looped.append(looped)
+    back = cr.load(_forged(0, (2,), (1,), payload=looped))
+    assert back[0] is back
+
+
+def test_a_file_that_unpacks_past_the_limit_is_refused(monkeypatch):
+    monkeypatch.setenv("CHAINRULE_MAX_BYTES", "1000")
+    with pytest.raises(CheckpointError, match="CHAINRULE_MAX_BYTES"):
+        cr.load(_torch_bytes({"w": torch.ones(1000)}))

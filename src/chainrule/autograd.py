@@ -61,7 +61,7 @@ class _SetGradMode(contextlib.ContextDecorator):
 
     def __call__(self, func):
         if inspect.isgeneratorfunction(func):
-            return _generator_in_mode(type(self), func)
+            return _generator_in_mode(self._recreate_cm, func)
         return super().__call__(func)
 
 
@@ -107,39 +107,42 @@ class enable_grad(_SetGradMode):
     enabled = True
 
 
-class set_grad_enabled(_SetGradMode):
+class _GradMode(_SetGradMode):
+    """Grad mode ``enabled`` for a ``with`` block or a decorated function."""
+
+    def __new__(cls, enabled: bool):
+        self = object.__new__(cls)
+        self.enabled = bool(enabled)
+        return self
+
+    def _recreate_cm(self):
+        return _GradMode(self.enabled)
+
+
+class set_grad_enabled(_GradMode):
     """Grad mode on or off, like ``torch.set_grad_enabled(mode)``: called alone it switches at
     once (and stays); as a ``with`` block or a decorator it restores the previous mode after."""
 
     def __new__(cls, mode: bool):
-        return object.__new__(cls)
-
-    def __init__(self, mode: bool) -> None:
-        self.enabled = bool(mode)
+        self = super().__new__(cls, mode)
         self.previous = _state.grad_enabled
         _state.grad_enabled = self.enabled
+        return self
 
     def __enter__(self):  # the mode was set when this was made
         pass
 
-    def _recreate_cm(self):
-        return type(self)(self.enabled)
+    def __call__(self, func):  # as a decorator it applies to the function's calls only
+        _state.grad_enabled = self.previous
+        return super().__call__(func)
 
 
-class inference_mode(_SetGradMode):
+def inference_mode(mode=True):
     """``torch.inference_mode(mode=True)``: on this engine the same as ``no_grad`` (and
-    ``inference_mode(False)`` the same as ``enable_grad``)."""
-
-    def __new__(cls, mode=True):
-        self = object.__new__(cls)
-        self.enabled = not mode if not callable(mode) else False
-        return self(mode) if callable(mode) else self
-
-    def __init__(self, mode=True) -> None:
-        pass
-
-    def _recreate_cm(self):
-        return type(self)(not self.enabled)
+    ``inference_mode(False)`` the same as ``enable_grad``), as a block or a decorator."""
+    if callable(mode):  # bare @inference_mode
+        return _GradMode(False)(mode)
+    return _GradMode(not mode)
 
 
 # ------------------------------------------------------ in-place writes
@@ -171,6 +174,30 @@ def note_inplace_write(*arrays: np.ndarray) -> None:
         else:  # the entry goes when the array does, before its id can be reused
             key = id(owner)
             _written[key] = [weakref.ref(owner, lambda _, key=key: _written.pop(key, None)), clock]
+
+
+# A recorded in-place change of a tensor in the graph (``Tensor._become``: ``h += r`` on a
+# result) moves the tensor object to a new node, while the ops that used it before keep
+# pointing at the object. Their gradient belongs to the version they saw: the change ticks the
+# clock first, so a parent whose node is younger than the op that used it was changed after
+# that use, and the version it replaced (``node.replaced``) is the one to follow.
+_rebinds = 0
+
+
+def note_rebind() -> None:
+    """Tick the clock before a recorded in-place change builds its node (see above)."""
+    global _clock, _rebinds
+    _clock += 1
+    _rebinds += 1
+
+
+def _as_seen_by(parent: Tensor, fn: "Function") -> Tensor:
+    """The version of ``parent`` that ``fn`` used."""
+    ctx = parent._ctx
+    while ctx is not None and getattr(ctx, "clock", -1) > fn.clock:  # (a node freed by backward has none)
+        parent = ctx.replaced
+        ctx = parent._ctx
+    return parent
 
 
 def _last_write(owner: np.ndarray) -> int:
@@ -378,7 +405,10 @@ def _topological_order(root) -> list:
                 "freed by the first backward(). Pass retain_graph=True to the first call."
             )
         stack.append((node, True))
-        for parent, needed in zip(fn.inputs, fn.needs_grad):
+        inputs = fn.inputs
+        if _rebinds:  # resolved now, before backward() frees the nodes that tell
+            inputs = fn.seen_inputs = [_as_seen_by(p, fn) if needed else p for p, needed in zip(inputs, fn.needs_grad)]
+        for parent, needed in zip(inputs, fn.needs_grad):
             if needed and parent not in visited:
                 if parent._ctx is None:
                     visited.add(parent)
@@ -414,7 +444,7 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
         input_grads = fn.backward(g)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
-        for parent, needed, pg in zip(fn.inputs, fn.needs_grad, input_grads):
+        for parent, needed, pg in zip(fn.seen_inputs if _rebinds else fn.inputs, fn.needs_grad, input_grads):
             if not needed or pg is None:
                 continue
             data = parent._data

@@ -1,7 +1,9 @@
 """PyTorch code on chainrule's engine, unchanged: after :func:`alias_torch`, ``import torch``
-(and ``torch.nn``, ``torch.nn.functional``, ``torch.optim``, ``torch.utils.data`` ...) gives
-chainrule's modules, so a course's script runs as written. ``chainrule run-torch SCRIPT``
-does this for a script from the command line; the grader does it for ``--engine chainrule``.
+(and ``torch.nn``, ``torch.nn.functional``, ``torch.optim``, ``torch.utils.data.dataloader`` ...,
+any ``torch.X`` that chainrule has as ``chainrule.X``) gives chainrule's modules, so a course's
+script runs as written. ``chainrule run-torch SCRIPT`` does this for a script from the command
+line; the grader does it for ``--engine chainrule``. A ``torch.X`` that chainrule lacks
+(``torch.jit``) fails to import, naming it.
 
 This replaces entries of ``sys.modules`` for the whole process: use it in a process of its
 own (a script, a child), not in one that also needs the real torch.
@@ -10,25 +12,38 @@ own (a script, a child), not in one that also needs the real torch.
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
 import os
 import runpy
 import sys
 
-SUBMODULES = ("nn", "nn.functional", "nn.init", "nn.utils", "optim", "optim.lr_scheduler", "utils", "utils.data",
-              "cuda")
-"""The submodules ``import torch.X`` may name. (``torch.autograd`` is not among them:
-chainrule's engine module of that name has another API, so its import fails clearly.)"""
+
+class _TorchAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports ``torch.X`` as the module ``package.X`` itself (one copy of each module, so
+    ``torch.utils.data.dataloader`` and ``chainrule.utils.data.dataloader`` are the same)."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+
+    def find_spec(self, fullname, path=None, target=None):
+        if not fullname.startswith("torch."):
+            return None
+        if importlib.util.find_spec(self.package + fullname[len("torch"):]) is None:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec):
+        return importlib.import_module(self.package + spec.name[len("torch"):])
+
+    def exec_module(self, module) -> None:  # already executed, as chainrule's module
+        pass
 
 
 def alias_torch(package: str = "chainrule") -> None:
     """Make ``import torch`` and its submodules import ``package`` (chainrule, or the grader's copy of it)."""
     sys.modules["torch"] = importlib.import_module(package)
-    for name in SUBMODULES:
-        try:
-            module = importlib.import_module(f"{package}.{name}")
-        except ImportError:
-            continue
-        sys.modules[f"torch.{name}"] = module
+    sys.meta_path.insert(0, _TorchAlias(package))
 
 
 def run_script(path: str, args=()) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 
 from .ops import arithmetic as _arith
 from .errors import ShapeError
-from .tensor import Tensor, _plain
+from .tensor import Size, Tensor, _plain
 
 METHOD_FORMS = (
     "abs", "exp", "log", "sqrt", "rsqrt", "sigmoid", "tanh", "relu", "sign", "neg", "square", "reciprocal",
@@ -102,13 +102,6 @@ def einsum(equation: str, *operands):
     return _arith.Einsum.apply(*operands, equation=equation)
 
 
-class Size(tuple):
-    """``torch.Size``: a shape. (``x.shape`` is a plain tuple here, equal to a Size of the same sizes.)"""
-
-    def numel(self) -> int:
-        return int(np.prod(self, dtype=np.int64))
-
-
 # ------------------------------------------------------ legacy typed constructors
 class _LegacyTensorType(type):
     """``isinstance(x, FloatTensor)`` holds for a float32 tensor, as in PyTorch."""
@@ -120,9 +113,9 @@ class _LegacyTensorType(type):
 def _legacy_type(name: str, dtype):
     def new(cls, *args):
         """``{name}(data)`` from a list or array, ``{name}(2, 3)`` zeros of that shape."""
-        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer, Size)):
             return Tensor(np.asarray(_plain(args[0])), dtype=cls.dtype)
-        return Tensor._wrap(np.zeros(args, dtype=cls.dtype))
+        return Tensor(*args, dtype=cls.dtype)
 
     return _LegacyTensorType(name, (), {"dtype": dtype, "__new__": new, "__doc__": f"``torch.{name}``: a {dtype} tensor."})
 

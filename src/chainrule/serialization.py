@@ -181,6 +181,8 @@ def load(f, map_location=None, weights_only=None, **_):
             return _tensors(read_torch_file(data, str(path)))
         except TorchFileError as exc:
             raise CheckpointError(str(exc)) from None
+        except RecursionError:
+            raise CheckpointError(f"{path}: its objects nest too deeply to be read") from None
     arrays = read_npz(path, data)
     if OBJECT_KEY in arrays:
         try:
@@ -190,15 +192,26 @@ def load(f, map_location=None, weights_only=None, **_):
     return OrderedDict((name, Tensor(value)) for name, value in arrays.items() if name != MODEL_KEY)
 
 
-def _tensors(obj):
-    """A loaded PyTorch object with its arrays as tensors."""
+def _tensors(obj, done=None):
+    """A loaded PyTorch object with its arrays as tensors. An object met twice (a pickle may
+    share one, or hold a list inside itself) is converted once and shared again."""
+    done = {} if done is None else done
+    if id(obj) in done:
+        return done[id(obj)]
     if isinstance(obj, np.ndarray):
-        return Tensor(obj)
-    if isinstance(obj, dict):
-        return type(obj)((k, _tensors(v)) for k, v in obj.items())
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_tensors(v) for v in obj)
-    return obj
+        result = Tensor(obj)
+    elif isinstance(obj, dict):
+        result = done[id(obj)] = type(obj)()
+        result.update((k, _tensors(v, done)) for k, v in obj.items())
+    elif isinstance(obj, list):
+        result = done[id(obj)] = []
+        result.extend(_tensors(v, done) for v in obj)
+    elif isinstance(obj, tuple):
+        result = tuple(_tensors(v, done) for v in obj)
+    else:
+        return obj
+    done[id(obj)] = result
+    return result
 
 
 # ----------------------------------------------------------------- architectures

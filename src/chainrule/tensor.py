@@ -43,7 +43,13 @@ def as_dtype(d) -> np.dtype:
             if d in (name, name.replace("torch.", "")):
                 return known
         d = d.removeprefix("torch.")
+        d = _SHORT_NAMES.get(d, d)
     return np.dtype(d)
+
+
+# PyTorch's short dtype names, where NumPy reads the same word otherwise ('float' is float64 there)
+_SHORT_NAMES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64", "int": "int32",
+                "short": "int16", "bool": "bool"}
 
 
 class device:
@@ -96,6 +102,13 @@ def check_device(where) -> device:
     return where
 
 
+class Size(tuple):
+    """``torch.Size``: a shape. (``x.shape`` is a plain tuple here, equal to a Size of the same sizes.)"""
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+
 def _to_array(data, dtype=None) -> np.ndarray:
     """Convert ``data`` as ``torch.tensor`` would: Python floats become float32,
     Python ints int64, NumPy arrays keep their dtype."""
@@ -125,13 +138,17 @@ class Tensor:
     for tensors that require gradients.
 
     ``Tensor(list)`` is float32, as ``torch.Tensor`` is; ``Tensor(ndarray)`` keeps the array's
-    dtype; ``tensor(data)`` infers the dtype as ``torch.tensor`` does.
+    dtype; ``Tensor(2, 3)`` is a (2, 3) tensor of zeros (PyTorch's is uninitialised);
+    ``tensor(data)`` infers the dtype as ``torch.tensor`` does.
     """
 
     __slots__ = ("_data", "requires_grad", "grad", "_ctx", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected ops
 
-    def __init__(self, data, requires_grad: bool = False, dtype=None):
+    def __init__(self, *data, requires_grad: bool = False, dtype=None):
+        if len(data) != 1 or _is_int(data[0]) or isinstance(data[0], Size):  # Tensor(2, 3), Tensor(Size): a size
+            data = np.zeros(_shape_arg(data or (0,)), dtype=dtype or _DEFAULT_FLOAT),
+        data, = data
         if dtype is None and isinstance(data, (list, tuple, numbers.Number)):
             dtype = _DEFAULT_FLOAT
         self._data = _to_array(data, dtype)
@@ -322,8 +339,8 @@ class Tensor:
         return self._cast(bool_)
 
     def __format__(self, spec: str) -> str:
-        """``f"{loss:.4f}"`` formats a one-element tensor as its number."""
-        if self._data.size == 1 and self._data.ndim == 0 or spec and self._data.size == 1:
+        """``f"{loss:.4f}"`` formats a one-element tensor as its number (a 0-d one even without a spec)."""
+        if self._data.ndim == 0 or spec and self._data.size == 1:
             return format(self._data.item(), spec)
         if spec:
             raise TypeError(f"unsupported format string {spec!r} passed to a tensor of shape {self.shape}")
@@ -496,17 +513,17 @@ class Tensor:
     # `with no_grad(): w -= lr * w.grad` must change w itself.
     # PyTorch's rule: in grad mode, a leaf that requires grad cannot be changed in place.
     # (PyTorch records in-place ops on computed tensors; chainrule refuses them too.)
-    def _check_inplace(self, op: str = "an in-place operation") -> None:
+    def _check_inplace(self, op: str | None = None) -> None:
         from .autograd import is_grad_enabled
 
         if is_grad_enabled() and (self.requires_grad or self._ctx is not None):
             what = "a leaf tensor that requires grad" if self._ctx is None else "a tensor that is part of a graph"
             raise RuntimeError(
-                f"{op}: an in-place operation on {what} would corrupt its gradients; wrap it in "
-                f"`with chainrule.no_grad():` (or change .data), or use an out-of-place op"
+                f"{op + ': ' if op else ''}an in-place operation on {what} would corrupt its gradients; wrap it "
+                f"in `with chainrule.no_grad():` (or change .data), or use an out-of-place op"
             )
 
-    def _records(self, op: str, other=None) -> bool:
+    def _records(self, op: str | None, other=None) -> bool:
         """Whether an in-place ``op`` must be recorded in the graph: this tensor is the result of
         an op, or ``other`` requires grad. On a leaf that requires grad it is refused, as in PyTorch."""
         from .autograd import is_grad_enabled
@@ -519,18 +536,32 @@ class Tensor:
 
     def _become(self, change) -> "Tensor":
         """A recorded in-place change: this tensor becomes ``change(old)``, with its values and its
-        node in the graph. The old values are not overwritten (they stay with the ops that saved
-        them, so their gradients stay right); a view taken before the change does not see it."""
+        node in the graph, keeping its shape and dtype as PyTorch does. The old values are not
+        overwritten: ops that used the tensor before keep their gradients (they follow the old
+        version, see ``autograd._as_seen_by``), but a view taken before does not see the change."""
+        from .autograd import note_rebind
+
         old = Tensor._wrap(self._data, self.requires_grad)
         old._ctx = self._ctx
+        note_rebind()
         result = change(old)
+        if result.shape != old.shape:
+            raise ShapeError(f"in-place operation: the result's shape {result.shape} is not the tensor's "
+                             f"shape {old.shape}")
+        if result.dtype != old.dtype:
+            if not np.can_cast(result.dtype, old.dtype, "same_kind"):
+                raise RuntimeError(f"in-place operation: result type {result.dtype} can't be cast to the "
+                                   f"tensor's dtype {old.dtype}")
+            result = result._cast(old.dtype)
+        if result._ctx is not None:
+            result._ctx.replaced = old
         self._data, self._ctx, self.requires_grad = result._data, result._ctx, result.requires_grad
         return self
 
     def _inplace(self, op, other, change=None):
         """``op`` (a ufunc) written into this tensor's storage; or, when the graph must record
         it, ``change`` (the same operation out of place on the old tensor) through ``_become``."""
-        if change is not None and self._records("an in-place operation", other):
+        if change is not None and self._records(None, other):
             return self._become(change)
         self._check_inplace()
         op(self._data, _plain(other), out=self._data, casting="same_kind")
@@ -573,6 +604,41 @@ class Tensor:
 
         return self._inplace(clamp, None, lambda t: t.clamp(min, max))
 
+    def _unary_(self, op: str) -> "Tensor":
+        """The in-place form of the method ``op`` (``relu_`` of ``relu``)."""
+        if self._records(f"{op}_"):
+            return self._become(lambda t: getattr(t, op)())
+        self._check_inplace(f"{op}_")
+        self._data[...] = getattr(Tensor._wrap(self._data), op)()._data
+        return self._note_write()
+
+    def relu_(self):
+        return self._unary_("relu")
+
+    def sigmoid_(self):
+        return self._unary_("sigmoid")
+
+    def tanh_(self):
+        return self._unary_("tanh")
+
+    def exp_(self):
+        return self._unary_("exp")
+
+    def log_(self):
+        return self._unary_("log")
+
+    def sqrt_(self):
+        return self._unary_("sqrt")
+
+    def abs_(self):
+        return self._unary_("abs")
+
+    def neg_(self):
+        return self._unary_("neg")
+
+    def pow_(self, exponent):
+        return self._inplace(np.power, exponent, lambda t: t ** exponent)
+
     def __imod__(self, other):
         return self._inplace(np.remainder, other)
 
@@ -590,7 +656,10 @@ class Tensor:
         return self._note_write()
 
     def copy_(self, src, non_blocking: bool = False) -> "Tensor":
-        """Write ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
+        """Write ``src`` (broadcast to this shape, cast to this dtype) into this tensor; recorded
+        in the graph (as item assignment of everything) when this tensor is in it or ``src`` requires grad."""
+        if not (self.requires_grad and self._ctx is None) and self._records("copy_", src):
+            return self._become(lambda t: _ops.shape.SetItem.apply(t, src, index=(None, Ellipsis)))
         src = np.asarray(_plain(src))
         try:
             src = np.broadcast_to(src, self._data.shape)
@@ -629,10 +698,10 @@ class Tensor:
         """``x[mask] = 0``, ``x[:, 0] = t``: written in place, or recorded as ``SetItem`` when this
         tensor is in the graph or the value requires grad, as in PyTorch."""
         index = _index_arg(index)
-        if self._records("item assignment", value):
-            self._become(lambda t: _ops.shape.SetItem.apply(t, value, index=index))
-            return
         first, rest = _torch_index(index)
+        if self._records("item assignment", value):
+            self._become(lambda t: _ops.shape.SetItem.apply(t, value, index=(first, rest)))
+            return
         target = self._data if first is None else self._data[first]
         target[rest] = _plain(value)
         self._note_write()
@@ -820,6 +889,11 @@ class Tensor:
             raise ShapeError(f"expand: shape {self.shape} cannot be expanded to {sizes}") from None
         return self + Tensor._wrap(np.zeros(shape, dtype=self.dtype))
 
+    @property
+    def mT(self) -> "Tensor":  # noqa: N802 - PyTorch's name
+        """The transpose of the last two dimensions (of every matrix in a batch)."""
+        return self.transpose(-2, -1)
+
     def expand_as(self, other: "Tensor"):
         return self.expand(other.shape)
 
@@ -923,8 +997,9 @@ class Tensor:
 
     def masked_select(self, mask) -> "Tensor":
         """The elements where ``mask`` (broadcast to this shape) holds, as a vector."""
-        return self.broadcast_to(np.broadcast_shapes(self.shape, np.shape(_plain(mask))))[
-            np.broadcast_to(np.asarray(_plain(mask), dtype=bool), np.broadcast_shapes(self.shape, np.shape(_plain(mask))))]
+        mask = np.asarray(_plain(mask), dtype=bool)
+        shape = np.broadcast_shapes(self.shape, mask.shape)
+        return self.broadcast_to(shape)[np.broadcast_to(mask, shape)]
 
     def broadcast_to(self, *shape):
         shape = _shape_arg(shape)
@@ -1147,7 +1222,7 @@ def _torch_index(index) -> tuple:
             arrays = True
     if not (ints and arrays):
         return None, index
-    first = tuple(i if _is_int(i) or i is Ellipsis else
+    first = tuple(i if _is_int(i) or i is Ellipsis or i is None else
                   (slice(None),) * np.ndim(i) if isinstance(i, np.ndarray) and i.dtype == bool else
                   slice(None) for i in index)
     first = tuple(x for i in first for x in (i if type(i) is tuple else (i,)))

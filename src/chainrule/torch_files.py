@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import io
+import os
 import pickle
 import zipfile
 
@@ -29,6 +30,16 @@ _STORAGE_DTYPES = {
 }
 
 
+def _max_bytes() -> int:
+    """How much a file may unpack to: ``CHAINRULE_MAX_BYTES``, else the memory available now."""
+    if os.environ.get("CHAINRULE_MAX_BYTES"):
+        return int(float(os.environ["CHAINRULE_MAX_BYTES"]))
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 2**34
+
+
 class TorchFileError(ValueError):
     """A PyTorch file that cannot be read safely here; the message names the file and why."""
 
@@ -41,13 +52,23 @@ class _Storage:
 
 
 def _rebuild_tensor(storage: np.ndarray, offset: int, size, stride, requires_grad=False, *_):
-    """The array a tensor views: ``size`` elements spaced by ``stride`` from ``offset`` (a copy)."""
-    size, stride = tuple(size), tuple(stride)
-    if not size:
-        return np.array(storage[offset])
-    span = offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
-    if min(size) > 0 and span > storage.size:
+    """The array a tensor views: ``size`` elements spaced by ``stride`` from ``offset`` (a copy).
+    Every element it reaches must lie in the storage, and the copy may not be much larger
+    than the storage (a file declaring a huge tensor over a few bytes)."""
+    if not isinstance(storage, np.ndarray):
+        raise TorchFileError(f"a tensor's storage is a {type(storage).__name__}, not stored data")
+    size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride) or min(size, default=0) < 0 or min(stride, default=0) < 0 or offset < 0:
+        raise TorchFileError(f"a tensor of size {size}, stride {stride} and offset {offset} is malformed")
+    count = int(np.prod(size, dtype=np.int64))
+    if count == 0:
+        return np.zeros(size, dtype=storage.dtype)
+    last = offset + sum((n - 1) * s for n, s in zip(size, stride))
+    if last >= storage.size:
         raise TorchFileError(f"a tensor of size {size} and stride {stride} reaches past its storage of {storage.size}")
+    if count > 16 * storage.size + 2**20:
+        raise TorchFileError(f"a tensor of size {size} ({count:,} elements) is declared over a storage of "
+                             f"{storage.size:,}: refused")
     view = np.lib.stride_tricks.as_strided(storage[offset:], size, tuple(s * storage.itemsize for s in stride))
     return view.copy()
 
@@ -108,6 +129,10 @@ def read_torch_file(data: bytes, path: str = "<bytes>"):
     """The object in a ``torch.save`` file's bytes, with every tensor as a NumPy array."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            declared, limit = sum(info.file_size for info in archive.infolist()), _max_bytes()
+            if declared > limit:  # a zip bomb, or a file this machine cannot hold
+                raise TorchFileError(f"{path}: its entries unpack to {declared / 2**30:.2f} GiB, more than the "
+                                     f"{limit / 2**30:.2f} GiB it may take (set CHAINRULE_MAX_BYTES to change it)")
             pickle_name = next(n for n in archive.namelist() if n.endswith("data.pkl"))
             prefix = pickle_name[: -len("data.pkl")]
             byteorder = f"{prefix}byteorder"
@@ -116,5 +141,6 @@ def read_torch_file(data: bytes, path: str = "<bytes>"):
             return _SafeUnpickler(archive.read(pickle_name), archive, prefix, path).load()
     except TorchFileError:
         raise
-    except (zipfile.BadZipFile, pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError, StopIteration) as exc:
+    except (zipfile.BadZipFile, pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError, StopIteration,
+            IndexError, AttributeError, RecursionError, MemoryError, OverflowError) as exc:
         raise TorchFileError(f"{path}: not a readable PyTorch file ({type(exc).__name__}: {exc})") from None

@@ -12,16 +12,13 @@ import numpy as np
 
 from .. import models
 from .._files import atomic_write_bytes
+from ..training.run_folder import RUN_FILE, read_run, write_run
 
 DATASETS = ("mnist", "fashion-mnist", "digits")
 """The image datasets the commands train and evaluate on."""
 
 SAMPLE_SHAPES = {"mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "digits": (1, 8, 8)}
 """One sample's shape [C, H, W] in each dataset, known without reading the data."""
-
-RUN_FILE = "run.json"
-"""Written by ``train`` beside the weights: which model and data they belong to, so that
-``evaluate`` and ``predict`` need no ``--model`` for a run folder."""
 
 SPEC_COPY = "model.toml"
 """A spec-built model's spec, copied into the run folder."""
@@ -177,7 +174,7 @@ def write_run_file(out: Path, choice: ModelChoice, dataset: str, shape, settings
         atomic_write_text(out / SPEC_COPY, choice.spec.text or "")
         model = SPEC_COPY
     info = {"model": model, "data": dataset, "input": list(shape), "settings": settings}
-    atomic_write_text(out / RUN_FILE, json.dumps(info, indent=2, default=str) + "\n")
+    write_run(out, {**(read_run(out) or {}), **info, "status": "finished"})  # the id and identity stay
 
 
 def read_run_file(weights: Path) -> dict:

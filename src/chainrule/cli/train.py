@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from ..training.run_folder import data_checksum
 from ._app import main
 from ._common import (
     ModelChoice,
@@ -118,17 +119,29 @@ class TrainConfig:
     out: Path | None = None
     checkpoint_every: int | None = None
     resume: bool = False
+    overwrite: bool = False
     backend: str = "chainrule"
     device: str = "auto"
 
     def settings(self, choice: ModelChoice, train_images: int) -> dict:
         """The settings table of the report and run.json."""
-        length = {"iterations": self.iterations} if self.iterations else {"epochs": self.epochs}
+        length = self.length()
         return {"model": choice.name if choice.spec is None else f"{choice.name} ({choice.text})",
                 "data": self.dataset, "optimizer": self.optimizer, "lr": self.lr,
                 **({"momentum": self.momentum} if self.optimizer == "sgd" else {}),
                 "weight decay": self.weight_decay, "schedule": str(self.schedule), **length,
                 "batch size": self.batch_size, "seed": self.seed, "training images": train_images}
+
+    def length(self) -> dict:
+        return {"iterations": self.iterations} if self.iterations else {"epochs": self.epochs}
+
+    def identity(self, choice: ModelChoice, train_set) -> dict:
+        """The settings that make the run the run it is (see ``training.run_folder``): all but its length."""
+        settings = self.settings(choice, len(train_set))
+        for unit in ("epochs", "iterations"):
+            settings.pop(unit, None)
+        return {**settings, "data checksum": data_checksum(train_set.x, train_set.y), "loss": "cross_entropy",
+                "engine": self.backend}
 
 
 @main.command()
@@ -154,7 +167,9 @@ class TrainConfig:
 @click.option("--checkpoint-every", type=click.IntRange(min=1),
               help="Checkpoint into OUT/checkpoints every N iterations (and always on Ctrl-C).")
 @click.option("--resume", is_flag=True,
-              help="Continue the run in --out from its latest checkpoint; it ends exactly as an uninterrupted run would.")
+              help="Continue the run in --out from its latest checkpoint; it ends exactly as an uninterrupted run would. "
+                   "Its settings must be the run's; a larger --epochs or --iterations extends a finished run.")
+@click.option("--overwrite", is_flag=True, help="Replace the run that --out holds (its files are removed first).")
 @click.option("--backend", default="chainrule", show_default=True, type=click.Choice(["chainrule", "torch"]),
               help="Train on chainrule's engine or on a PyTorch twin of the model (same data, history, report; "
                    "needs pip install 'chainrule[torch]').")
@@ -193,6 +208,7 @@ def run_training(config: TrainConfig) -> Path:
     from ..summary import summary as model_summary
     from ..tensor import Tensor, check_device
     from ..training import predict
+    from ..training.run_folder import claim
 
     if config.backend == "chainrule" and config.device != "auto":
         check_device(config.device)  # cuda on this engine: an error that names --backend torch
@@ -205,6 +221,13 @@ def run_training(config: TrainConfig) -> Path:
     manual_seed(config.seed)
     network = choice.build(shape, len(classes))
     summary = model_summary(network, (1, *shape))  # also the shape check of a named model
+    outcome = claim(out, config.identity(choice, train_set), config.length(), resume=config.resume,
+                    overwrite=config.overwrite)
+    if outcome == "finished":
+        click.echo(f"the run in {out} has finished ({_length_text(config.length())}): nothing to do; "
+                   f"give a larger --epochs or --iterations to extend it")
+        return Path(out) / "report.md"
+
     loss_fn = nn.CrossEntropyLoss()
     optimizer = make_optimizer(config, network)
     scheduler = config.schedule.build(optimizer)
@@ -232,6 +255,11 @@ def run_training(config: TrainConfig) -> Path:
     report = write_report(out, choice, config, history, summary, metrics, settings, test_set, logits, classes)
     click.echo(f"test accuracy {test_acc:.4f}, loss {test_loss:.4f}, {history.seconds:.1f}s; report: {report}")
     return report
+
+
+def _length_text(length: dict) -> str:
+    (unit, n), = length.items()
+    return f"{unit}: {n}"
 
 
 def make_optimizer(config: TrainConfig, network):

@@ -330,7 +330,7 @@ def _pad_constant(input: Tensor, pairs, value) -> Tensor:
         shape[dim] += max(left, 0) + max(right, 0)
         interior[dim] = slice(max(left, 0), max(left, 0) + input.shape[dim])
     canvas = Tensor._wrap(np.full(shape, value, dtype=input.dtype))  # the input's dtype, as PyTorch keeps it
-    return _shape.SetItem.apply(canvas, input, index=tuple(interior))
+    return _shape.SetItem.apply(canvas, input, index=(None, tuple(interior)))
 
 
 def _pad_source(mode: str, size: int, left: int, right: int) -> np.ndarray:

@@ -117,23 +117,30 @@ class GetItem(Function):
 
 class SetItem(Function):
     """``x`` with ``x[index]`` replaced by ``value`` (out of place: ``x[index] = value`` on a
-    plain tensor becomes this op). ∂/∂x is the gradient with the written places zeroed,
-    ∂/∂value the gradient at those places."""
+    tensor in the graph becomes this op). The index comes as ``(first, rest)``, PyTorch's
+    reading of it (see ``tensor._torch_index``): the places are ``x[first][rest]``. ∂/∂x is the
+    gradient with the written places zeroed, ∂/∂value the gradient at those places."""
 
     float_only = False
 
     def forward(self, x, value, index):
         self.index = index
         out = x.copy()
-        out[index] = value
+        _places(out, index)[index[1]] = value
         return out
 
     def backward(self, grad):
         grad_x = None
         if self.needs_grad[0]:
             grad_x = grad.copy()
-            grad_x[self.index] = 0
-        return grad_x, grad[self.index]
+            _places(grad_x, self.index)[self.index[1]] = 0
+        return grad_x, _places(grad, self.index)[self.index[1]]
+
+
+def _places(array, index):
+    """The array that ``index[1]`` indexes: ``array[index[0]]`` (a view), or ``array`` itself."""
+    first = index[0]
+    return array if first is None else array[first]
 
 
 def _gather_index(shape, index, dim) -> tuple:
