@@ -11,7 +11,7 @@ import numpy as np
 
 from .ops import arithmetic as _arith
 from .errors import ShapeError
-from .tensor import Size, Tensor, _plain
+from .tensor import Size, Tensor, bool_, float32, float64, int32, int64, uint8  # noqa: F401 - Size is torch.Size
 
 METHOD_FORMS = (
     "abs", "exp", "log", "sqrt", "rsqrt", "sigmoid", "tanh", "relu", "sign", "neg", "square", "reciprocal",
@@ -112,17 +112,15 @@ class _LegacyTensorType(type):
 
 def _legacy_type(name: str, dtype):
     def new(cls, *args):
-        """``{name}(data)`` from a list or array, ``{name}(2, 3)`` zeros of that shape."""
-        if len(args) == 1 and not isinstance(args[0], (int, np.integer, Size)):
-            return Tensor(np.asarray(_plain(args[0])), dtype=cls.dtype)
+        """``{name}(data)`` from a list or array, ``{name}(2, 3)`` zeros of that shape (as ``Tensor``)."""
         return Tensor(*args, dtype=cls.dtype)
 
     return _LegacyTensorType(name, (), {"dtype": dtype, "__new__": new, "__doc__": f"``torch.{name}``: a {dtype} tensor."})
 
 
-FloatTensor = _legacy_type("FloatTensor", np.dtype(np.float32))
-DoubleTensor = _legacy_type("DoubleTensor", np.dtype(np.float64))
-LongTensor = _legacy_type("LongTensor", np.dtype(np.int64))
-IntTensor = _legacy_type("IntTensor", np.dtype(np.int32))
-BoolTensor = _legacy_type("BoolTensor", np.dtype(np.bool_))
-ByteTensor = _legacy_type("ByteTensor", np.dtype(np.uint8))
+FloatTensor = _legacy_type("FloatTensor", float32)
+DoubleTensor = _legacy_type("DoubleTensor", float64)
+LongTensor = _legacy_type("LongTensor", int64)
+IntTensor = _legacy_type("IntTensor", int32)
+BoolTensor = _legacy_type("BoolTensor", bool_)
+ByteTensor = _legacy_type("ByteTensor", uint8)

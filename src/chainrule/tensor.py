@@ -511,8 +511,8 @@ class Tensor:
 
     # In-place updates, for optimisers and hand-written training loops:
     # `with no_grad(): w -= lr * w.grad` must change w itself.
-    # PyTorch's rule: in grad mode, a leaf that requires grad cannot be changed in place.
-    # (PyTorch records in-place ops on computed tensors; chainrule refuses them too.)
+    # PyTorch's rule: in grad mode, a leaf that requires grad cannot be changed in place; a
+    # change of a tensor in the graph is recorded (``_records``, ``_become``).
     def _check_inplace(self, op: str | None = None) -> None:
         from .autograd import is_grad_enabled
 
@@ -937,7 +937,11 @@ class Tensor:
         return _ops.shape.topk(self, k, dim, largest)
 
     def select(self, dim: int, index: int):
-        dim = _ops.shape.wrap_dim("select", dim, self.shape)
+        return self._index_along("select", dim, index)
+
+    def _index_along(self, op: str, dim: int, index):
+        """``self[:, …, :, index]`` with ``index`` at dimension ``dim``."""
+        dim = _ops.shape.wrap_dim(op, dim, self.shape)
         return self[(slice(None),) * dim + (index,)]
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
@@ -1081,8 +1085,7 @@ class Tensor:
         return self * Tensor._wrap(np.triu(np.ones(self.shape[-2:], dtype=bool), diagonal))
 
     def index_select(self, dim: int, index):
-        dim = _ops.shape.wrap_dim("index_select", dim, self.shape)
-        return self[(slice(None),) * dim + (index,)]
+        return self._index_along("index_select", dim, index)
 
     # new tensors of this one's dtype, as PyTorch's x.new_zeros(...) and friends
     def new_zeros(self, *size, dtype=None, requires_grad: bool = False):

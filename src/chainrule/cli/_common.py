@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ import numpy as np
 
 from .. import models
 from .._files import atomic_write_bytes
-from ..training.run_folder import RUN_FILE, read_run, write_run
+from ..training.run_folder import RUN_FILE, RunFolderError, read_run, write_run
 
 DATASETS = ("mnist", "fashion-mnist", "digits")
 """The image datasets the commands train and evaluate on."""
@@ -179,12 +178,10 @@ def write_run_file(out: Path, choice: ModelChoice, dataset: str, shape, settings
 
 def read_run_file(weights: Path) -> dict:
     """The ``run.json`` beside a weights file, or {} when there is none (or it is unreadable)."""
-    path = Path(weights).parent / RUN_FILE
     try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return read_run(Path(weights).parent) or {}
+    except RunFolderError:
         return {}
-    return info if isinstance(info, dict) else {}
 
 
 def model_for_weights(weights: Path, model: str | None, dataset: str | None) -> tuple[ModelChoice, str]:
