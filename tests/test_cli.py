@@ -414,6 +414,11 @@ def test_run_folders_keep_their_runs(tmp_path):
     done = run(*common, "--resume")
     assert done.returncode == 0 and "has finished" in done.stdout and "nothing to do" in done.stdout
     assert json.loads((tmp_path / "run" / "run.json").read_text())["id"] == first["id"]
+    written = sorted(p.name for p in (tmp_path / "run").iterdir())
+    (tmp_path / "run" / "epochs.png").write_bytes(b"an older run's figure")
+    (tmp_path / "run" / "mine.txt").write_text("not the run's")
     assert run(*common, "--overwrite").returncode == 0
     assert json.loads((tmp_path / "run" / "run.json").read_text())["id"] != first["id"]
+    assert not (tmp_path / "run" / "epochs.png").exists()  # an older run's output is not left beside the new run's
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == sorted(written + ["mine.txt"])
     assert_user_error(run("train", "--data", "digits", "--out", tmp_path / "empty", "--resume"), "no run to resume")

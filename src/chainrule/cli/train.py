@@ -15,9 +15,10 @@ from pathlib import Path
 import click
 import numpy as np
 
-from ..training.run_folder import data_checksum
+from ..training.run_folder import CHECKPOINTS, MODEL_FILE, data_checksum
 from ._app import main
 from ._common import (
+    SPEC_COPY,
     ModelChoice,
     class_names,
     data_dir_option,
@@ -222,7 +223,7 @@ def run_training(config: TrainConfig) -> Path:
     network = choice.build(shape, len(classes))
     summary = model_summary(network, (1, *shape))  # also the shape check of a named model
     outcome = claim(out, config.identity(choice, train_set), config.length(), resume=config.resume,
-                    overwrite=config.overwrite)
+                    overwrite=config.overwrite, outputs=run_outputs())
     if outcome == "finished":
         click.echo(f"the run in {out} has finished ({_length_text(config.length())}): nothing to do; "
                    f"give a larger --epochs or --iterations to extend it")
@@ -257,6 +258,14 @@ def run_training(config: TrainConfig) -> Path:
     return report
 
 
+def run_outputs() -> tuple:
+    """What ``chainrule train`` writes into a run's folder, each name from the code that writes it."""
+    from ..report.run import FILES
+    from ..training.callbacks import MetricsLogger
+
+    return (*FILES.values(), MetricsLogger.JSONL, MetricsLogger.CSV, MODEL_FILE, SPEC_COPY, CHECKPOINTS)
+
+
 def _length_text(length: dict) -> str:
     (unit, n), = length.items()
     return f"{unit}: {n}"
@@ -279,7 +288,7 @@ def fit_model(config: TrainConfig, out: Path, network, loss_fn, optimizer, sched
     from ..training import TqdmProgress, fit
 
     loader = DataLoader(train_set.x, train_set.y, batch_size=config.batch_size, shuffle=True, seed=config.seed)
-    checkpoints = out / "checkpoints" if (config.checkpoint_every or config.resume) else None
+    checkpoints = out / CHECKPOINTS if (config.checkpoint_every or config.resume) else None
     return fit(network, loss_fn, optimizer, loader, epochs=None if config.iterations else config.epochs,
                iterations=config.iterations, eval_data=(test_set.x, test_set.y),
                eval_every=config.eval_every or None, scheduler=scheduler, callbacks=[TqdmProgress()],
@@ -306,7 +315,7 @@ def save_model(network, out: Path, choice: ModelChoice, shape, classes) -> Path:
     from ..serialization import save_model as save
 
     named = choice.spec is None
-    return save(network, Path(out) / "model.npz", name=choice.name if named else None,
+    return save(network, Path(out) / MODEL_FILE, name=choice.name if named else None,
                 input_shape=shape, classes=len(classes), metadata={"classes": list(classes)})
 
 

@@ -27,12 +27,11 @@ import numpy as np
 
 from .._files import atomic_write_bytes
 
-__all__ = ["RUN_FILE", "RunFolderError", "claim", "data_checksum", "holds_a_run", "read_run", "write_run"]
+__all__ = ["RUN_FILE", "MODEL_FILE", "CHECKPOINTS", "RunFolderError", "claim", "data_checksum", "holds_a_run", "read_run", "write_run"]
 
 RUN_FILE = "run.json"
-RUN_ENTRIES = (RUN_FILE, "model.npz", "model.toml", "report.md", "metrics.json", "history.json", "curves.png",
-               "checkpoints")
-"""What a run writes into its folder (what ``overwrite`` removes; anything else is left)."""
+MODEL_FILE = "model.npz"
+CHECKPOINTS = "checkpoints"
 
 
 class RunFolderError(ValueError):
@@ -50,7 +49,7 @@ def data_checksum(*arrays: np.ndarray) -> str:
 
 
 def holds_a_run(out: Path) -> bool:
-    return any((Path(out) / entry).exists() for entry in (RUN_FILE, "model.npz", "checkpoints"))
+    return any((Path(out) / entry).exists() for entry in (RUN_FILE, MODEL_FILE, CHECKPOINTS))
 
 
 def read_run(out: Path) -> dict | None:
@@ -67,10 +66,13 @@ def read_run(out: Path) -> dict | None:
     return info
 
 
-def claim(out: Path, identity: dict, length: dict, *, resume: bool = False, overwrite: bool = False) -> str:
+def claim(out: Path, identity: dict, length: dict, *, resume: bool = False, overwrite: bool = False,
+          outputs=()) -> str:
     """Claim ``out`` for the run of ``identity`` and ``length`` ({"epochs": n} or
     {"iterations": n}); returns "new", "resumed", or "finished" (a resumed run with nothing
-    left to do). Writes ``run.json`` with status "running" unless finished."""
+    left to do). Writes ``run.json`` with status "running" unless finished. ``outputs`` names
+    what the run writes into its folder (files and folders, ``run.json`` aside): what
+    ``overwrite`` removes; anything else in the folder is left."""
     out = Path(out)
     previous = read_run(out)
     if resume:
@@ -81,7 +83,7 @@ def claim(out: Path, identity: dict, length: dict, *, resume: bool = False, over
         _check_same_run(out, previous["identity"], identity)
         if previous.get("status") == "finished" and not _extends(length, previous.get("length", {})):
             return "finished"
-        if not (out / "checkpoints").is_dir():
+        if not (out / CHECKPOINTS).is_dir():
             raise RunFolderError(f"{out}: the run has no checkpoint to resume from (it stopped before its first "
                                  f"one, or ran without --checkpoint-every); run it again with --overwrite")
         run_id = previous.get("id") or uuid.uuid4().hex
@@ -92,7 +94,7 @@ def claim(out: Path, identity: dict, length: dict, *, resume: bool = False, over
                 what = f"run {previous['id'][:8]}" if previous and previous.get("id") else "another run"
                 raise RunFolderError(f"{out} holds {what}: give --resume to continue it, --overwrite to replace it, "
                                      f"or another --out")
-            _clear(out)
+            _clear(out, (RUN_FILE, *outputs))
         run_id, outcome = uuid.uuid4().hex, "new"
     out.mkdir(parents=True, exist_ok=True)
     record = {**(previous or {}), "id": run_id, "identity": identity, "length": length, "status": "running"}
@@ -123,8 +125,8 @@ def _extends(length: dict, done: dict) -> bool:
     return unit in done and n > done[unit]
 
 
-def _clear(out: Path) -> None:
-    for entry in RUN_ENTRIES:
+def _clear(out: Path, entries) -> None:
+    for entry in entries:
         path = out / entry
         if path.is_dir():
             shutil.rmtree(path)
